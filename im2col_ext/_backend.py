@@ -1,0 +1,119 @@
+"""Backend selection: which kernel module fills the arrays.
+
+``IM2COL_EXT_BACKEND`` is read once, at import:
+
+* ``auto`` (default): the compiled extension when it imports, else NumPy
+  with a :class:`PerformanceWarning`, so a slow install is never silent;
+* ``c``: the compiled extension, or ``ImportError`` if it is not built;
+* ``numpy``: the NumPy kernels, quietly.
+
+Any other value raises ``ImportError`` naming the allowed ones.  The compiled
+kernels serve native float32 and float64; every other dtype (integers,
+float16, complex, ...) and unaligned data go to the NumPy kernels.
+"""
+
+import importlib
+import os
+import warnings
+
+import numpy as np
+
+from . import _numpy_backend
+
+ALLOWED = ("auto", "c", "numpy")
+ENV_VAR = "IM2COL_EXT_BACKEND"
+
+
+class PerformanceWarning(UserWarning):
+    """The compiled extension is missing and the slower NumPy backend is in use."""
+
+
+def _requested():
+    raw = os.environ.get(ENV_VAR, "auto")
+    value = raw.strip().lower() or "auto"
+    if value not in ALLOWED:
+        raise ImportError(
+            f"{ENV_VAR}={raw!r} is not valid; allowed values: {', '.join(ALLOWED)}"
+        )
+    return value
+
+
+requested = _requested()
+compiled = None  # the _cext module, when it imported
+import_error = None  # why it did not
+
+if requested != "numpy":
+    try:
+        compiled = importlib.import_module(__package__ + "._cext")
+    except ImportError as exc:
+        import_error = exc
+        if requested == "c":
+            raise ImportError(
+                f"{ENV_VAR}=c but the compiled extension im2col_ext._cext is not "
+                f"available ({exc}). Reinstall with a C compiler "
+                "(IM2COL_EXT_REQUIRE_C=1 pip install im2col-ext makes a failed "
+                f"build an error) or set {ENV_VAR}=numpy."
+            ) from exc
+        warnings.warn(
+            "im2col_ext: the compiled extension is not available "
+            f"({exc}); using the NumPy backend, which is several times slower. "
+            f"Set {ENV_VAR}=numpy to silence this warning.",
+            PerformanceWarning,
+            stacklevel=3,
+        )
+
+#: The kernel module in use for float32/float64.
+active = compiled if compiled is not None else _numpy_backend
+
+_C_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def name():
+    """``"c"`` or ``"numpy"``: the backend serving float32/float64 now."""
+    return active.name
+
+
+def use(which):
+    """Switch the active backend ("c" or "numpy"); returns the previous name.
+
+    For tests and benchmarks, which run the same code on both backends.
+    """
+    global active
+    previous = active.name
+    if which == "numpy":
+        active = _numpy_backend
+    elif which == "c":
+        if compiled is None:
+            raise ImportError("the compiled extension im2col_ext._cext is not available")
+        active = compiled
+    else:
+        raise ValueError(f"backend must be 'c' or 'numpy', got {which!r}")
+    return previous
+
+
+def kernels(dtype, *arrays):
+    """The kernel module for data of ``dtype`` in these arrays.
+
+    The compiled kernels take native float32/float64 in aligned arrays; all
+    else goes to NumPy.
+    """
+    if active is _numpy_backend or np.dtype(dtype) not in _C_DTYPES:
+        return _numpy_backend
+    for a in arrays:
+        if not a.flags.aligned or not a.dtype.isnative:
+            return _numpy_backend
+    return active
+
+
+def get_num_threads():
+    """Threads the compiled kernels use (1 without the extension)."""
+    return compiled.get_num_threads() if compiled is not None else 1
+
+
+def set_num_threads(n):
+    """Set the compiled kernels' thread count (``IM2COL_EXT_NUM_THREADS`` sets the default)."""
+    from ._geometry import as_int
+
+    n = as_int(n, "n", 1)
+    if compiled is not None:
+        compiled.set_num_threads(n)

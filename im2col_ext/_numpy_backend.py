@@ -1,0 +1,143 @@
+"""The NumPy backend: the fallback kernels, and the oracle the C kernels are tested against.
+
+Each function fills arrays that the public API has already validated and
+allocated; none of them allocates its result or checks its arguments.  The
+signatures are exactly those of the compiled backend (``_cext.pyx``), so the
+API can call either one.
+
+Array views (built by the API, never copied here):
+
+* ``x5``    the image, shape ``(n, c, h, w, v)``, any strides;
+* ``cols7`` the columns, shape ``(n, c, kh, kw, oh, ow, v)``, any strides;
+* ``x4``, ``out4``, ``argmax4``, ``dout4``, ``dx4``: pooling arrays of shape
+  ``(n, c, h, w)`` or ``(n, c, oh, ow)``.
+
+Work is done with ``kh*kw`` strided slice copies or additions (never
+``np.add.at`` or a fancy-index gather), in a fixed order so that the results
+are bitwise equal to the C kernels': for every output pixel, col2im adds the
+contributions of taps ``(ky, kx)`` in row-major order onto a zero.
+"""
+
+import numpy as np
+
+name = "numpy"
+
+
+def _tap(g, ky, kx):
+    """Slices of the padded image read by tap ``(ky, kx)`` of every window."""
+    y0 = ky * g.dh
+    x0 = kx * g.dw
+    return (
+        slice(y0, y0 + g.sh * (g.oh - 1) + 1, g.sh),
+        slice(x0, x0 + g.sw * (g.ow - 1) + 1, g.sw),
+    )
+
+
+def _padded(x5, g, fill):
+    if g.ph == 0 and g.pw == 0:
+        return x5
+    xp = np.full(
+        (g.n, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, x5.shape[4]), fill, dtype=x5.dtype
+    )
+    xp[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w] = x5
+    return xp
+
+
+def im2col(x5, cols7, g):
+    """``cols7[n,c,ky,kx,oy,ox,v] = x5[n,c,oy*sh+ky*dh-ph, ox*sw+kx*dw-pw, v]``, 0 outside."""
+    xp = _padded(x5, g, 0)
+    for ky in range(g.kh):
+        for kx in range(g.kw):
+            ys, xs = _tap(g, ky, kx)
+            cols7[:, :, ky, kx] = xp[:, :, ys, xs]
+
+
+def col2im(cols7, x5, g):
+    """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
+    padded = g.ph or g.pw
+    if padded:
+        xp = np.zeros(
+            (g.n, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, x5.shape[4]), dtype=x5.dtype
+        )
+    else:
+        xp = x5
+        xp[...] = 0
+    for ky in range(g.kh):
+        for kx in range(g.kw):
+            ys, xs = _tap(g, ky, kx)
+            xp[:, :, ys, xs] += cols7[:, :, ky, kx]
+    if padded:
+        x5[...] = xp[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w]
+
+
+def _tap_index(g, ky, kx):
+    """Flat in-plane index ``iy*w + ix`` read by tap (ky, kx), and its validity."""
+    iy = np.arange(g.oh, dtype=np.int64) * g.sh + (ky * g.dh - g.ph)
+    ix = np.arange(g.ow, dtype=np.int64) * g.sw + (kx * g.dw - g.pw)
+    valid = ((iy >= 0) & (iy < g.h))[:, None] & ((ix >= 0) & (ix < g.w))[None, :]
+    return iy[:, None] * g.w + ix[None, :], valid
+
+
+def max_pool_forward(x4, out4, argmax4, g):
+    """Window maximum and the flat in-plane index ``iy*w + ix`` where it was found.
+
+    Padding never wins.  Scanning taps in row-major order, a value replaces
+    the current best when it is greater or NaN; the first valid tap always
+    starts the scan (so an all ``-inf`` window points at its first pixel).
+    This is PyTorch's CPU rule.  A window without valid pixels (impossible
+    under the API's padding limit) would give ``-inf`` and index ``-1``.
+    """
+    xp = _padded(x4[..., None], g, -np.inf)[..., 0]
+    best = np.full(out4.shape, -np.inf, dtype=out4.dtype)
+    arg = np.full(out4.shape, -1, dtype=np.int64)
+    for ky in range(g.kh):
+        for kx in range(g.kw):
+            ys, xs = _tap(g, ky, kx)
+            val = xp[:, :, ys, xs]
+            idx, valid = _tap_index(g, ky, kx)
+            upd = (val > best) | np.isnan(val) | ((arg == -1) & valid)
+            np.copyto(best, val, where=upd)
+            np.copyto(arg, np.broadcast_to(idx, arg.shape), where=upd)
+    out4[...] = best
+    argmax4[...] = arg
+
+
+def max_pool_scatter(dout4, argmax4, dx4, g):
+    """Overwrite ``dx4`` with ``dout4`` added at the argmax positions.
+
+    Contributions to one pixel are summed in ``(oy, ox)`` order (float64
+    accumulation through ``np.bincount``); entries with index -1 are skipped.
+    """
+    plane = g.h * g.w
+    arg = argmax4.reshape(g.n * g.c, g.oh * g.ow)
+    keep = arg >= 0
+    base = (np.arange(g.n * g.c, dtype=np.int64) * plane)[:, None]
+    flat = (arg + base)[keep]
+    weights = dout4.reshape(g.n * g.c, g.oh * g.ow)[keep]
+    if g.sh >= g.kh and g.sw >= g.kw and g.dh == 1 and g.dw == 1:
+        # Windows do not overlap: every pixel gets at most one value.
+        dx4[...] = 0
+        dx4.reshape(-1)[flat] = weights
+        return
+    total = np.bincount(flat, weights=weights, minlength=g.n * g.c * plane)
+    dx4[...] = total.reshape(dx4.shape)
+
+
+def avg_pool_forward(x4, out4, g):
+    """Window mean with zero padding counted in the divisor ``kh*kw`` (torch's default)."""
+    xp = _padded(x4[..., None], g, 0)[..., 0]
+    acc = np.zeros(out4.shape, dtype=out4.dtype)
+    for ky in range(g.kh):
+        for kx in range(g.kw):
+            ys, xs = _tap(g, ky, kx)
+            acc += xp[:, :, ys, xs]
+    np.divide(acc, out4.dtype.type(g.kh * g.kw), out=out4)
+
+
+def avg_pool_scatter(dout4, dx4, g):
+    """Overwrite ``dx4`` with the gradient of :func:`avg_pool_forward`."""
+    grad = dout4 / dout4.dtype.type(g.kh * g.kw)
+    cols7 = np.broadcast_to(
+        grad[:, :, None, None, :, :, None], (g.n, g.c, g.kh, g.kw, g.oh, g.ow, 1)
+    )
+    col2im(cols7, dx4[..., None], g)

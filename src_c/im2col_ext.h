@@ -1,0 +1,101 @@
+/*
+ * im2col_ext.h -- the plain C kernels of im2col_ext (no Python.h).
+ *
+ * Every function fills arrays that the Python API has already validated and
+ * allocated.  No kernel allocates its result, checks its arguments or can
+ * fail: the caller guarantees that every index the geometry implies lies
+ * inside the arrays.  All sizes, strides and indices are 64-bit.
+ *
+ * Geometry (one struct for all kernels):
+ *   the image   x    is viewed as (n, c, h, w, v)
+ *   the columns cols is viewed as (n, c, kh, kw, oh, ow, v)
+ *   cols[n,c,ky,kx,oy,ox,v] = x[n, c, oy*sh + ky*dh - ph, ox*sw + kx*dw - pw, v]
+ *   (0 where that row or column lies in the padding).
+ * v is an innermost "vector" axis: 1 for the torch layout (N, C*kh*kw, L),
+ * the batch size N for the cs231n layout (C*kh*kw, oh*ow*N), where the
+ * image is the (1, C, H, W, N) view of an (N, C, H, W) array.
+ *
+ * Strides are in ELEMENTS (not bytes) and may be negative or zero; the
+ * pointers point at element [0,0,...,0].  Pooling kernels use v == 1 and
+ * the first four image strides only.
+ *
+ * Determinism: every kernel gives bitwise the same output for the same
+ * input, whatever the thread count.  Accumulations run in a fixed order:
+ * col2im adds, for every image pixel, the contributions of the taps (ky, kx)
+ * in row-major order onto 0; the pooling scatters add in (oy, ox) order.
+ *
+ * Threads: `num_threads` <= 0 means "OpenMP's default"; 1 runs serially.
+ * Work is split over independent (n, c) planes only (no atomics).  Builds
+ * without OpenMP ignore it.
+ */
+#ifndef IM2COL_EXT_H
+#define IM2COL_EXT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int64_t n, c, h, w, v;   /* image extents                                  */
+    int64_t kh, kw;          /* kernel (window) size                           */
+    int64_t oh, ow;          /* number of window positions, >= 1               */
+    int64_t sh, sw;          /* stride, >= 1                                   */
+    int64_t ph, pw;          /* zero padding on each side, >= 0                */
+    int64_t dh, dw;          /* dilation, >= 1                                 */
+    int64_t xs[5];           /* element strides of the image (n, c, h, w, v)   */
+    int64_t cs[7];           /* element strides of cols (n,c,ky,kx,oy,ox,v)    */
+} i2c_geom;
+
+/* im2col gather: write every element of cols from x (zeros in the padding).
+ *   x    : image, (n, c, h, w, v), strides g->xs, read only
+ *   cols : columns, (n, c, kh, kw, oh, ow, v), strides g->cs, written     */
+void i2c_im2col_gather_f32(const float *x, float *cols, const i2c_geom *g, int num_threads);
+void i2c_im2col_gather_f64(const double *x, double *cols, const i2c_geom *g, int num_threads);
+
+/* col2im accumulate: overwrite every element of x with the sum of the
+ * column elements that im2col would have read from it (padding dropped).
+ *   cols : columns, (n, c, kh, kw, oh, ow, v), strides g->cs, read only
+ *   x    : image, (n, c, h, w, v), strides g->xs, written (zeroed first)  */
+void i2c_col2im_accumulate_f32(const float *cols, float *x, const i2c_geom *g, int num_threads);
+void i2c_col2im_accumulate_f64(const double *cols, double *x, const i2c_geom *g, int num_threads);
+
+/* max-pool forward with argmax.
+ *   x      : input, (n, c, h, w), strides g->xs[0..3], read only
+ *   out    : C-contiguous (n, c, oh, ow), written: the window maximum
+ *   argmax : C-contiguous (n, c, oh, ow), written: in-plane index iy*w + ix
+ * Padding never wins.  Taps are scanned row-major; the first in-bounds tap
+ * starts the scan, later ones replace it when (val > best || val != val).
+ * A window with no in-bounds tap gives -INFINITY and index -1.          */
+void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads);
+void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads);
+
+/* max-pool scatter (backward): dx = 0, then for every (n, c, oy, ox) in
+ * order, dx[n, c, argmax / w, argmax % w] += dout[n, c, oy, ox]; index -1
+ * is skipped.
+ *   dout   : C-contiguous (n, c, oh, ow), read only
+ *   argmax : C-contiguous (n, c, oh, ow), read only, values in [-1, h*w)
+ *   dx     : C-contiguous (n, c, h, w), written                          */
+void i2c_max_pool_scatter_f32(const float *dout, const int64_t *argmax, float *dx, const i2c_geom *g, int num_threads);
+void i2c_max_pool_scatter_f64(const double *dout, const int64_t *argmax, double *dx, const i2c_geom *g, int num_threads);
+
+/* average-pool forward: out = (sum of the window, padding counted as 0,
+ * taps added row-major onto 0) / (T)(kh*kw).
+ *   x   : input, (n, c, h, w), strides g->xs[0..3], read only
+ *   out : C-contiguous (n, c, oh, ow), written                           */
+void i2c_avg_pool_forward_f32(const float *x, float *out, const i2c_geom *g, int num_threads);
+void i2c_avg_pool_forward_f64(const double *x, double *out, const i2c_geom *g, int num_threads);
+
+/* average-pool scatter (backward): with gd = dout / (T)(kh*kw), dx is the
+ * col2im of gd broadcast over every tap (same order as col2im).
+ *   dout : C-contiguous (n, c, oh, ow), read only
+ *   dx   : C-contiguous (n, c, h, w), written                            */
+void i2c_avg_pool_scatter_f32(const float *dout, float *dx, const i2c_geom *g, int num_threads);
+void i2c_avg_pool_scatter_f64(const double *dout, double *dx, const i2c_geom *g, int num_threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IM2COL_EXT_H */
