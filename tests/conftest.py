@@ -38,8 +38,24 @@ def backend(request):
 
 
 def pytest_report_header(config):
-    return f"im2col_ext backends under test: {', '.join(BACKENDS)}"
+    import im2col_ext
+
+    return (f"im2col_ext {im2col_ext.__version__} from {os.path.dirname(im2col_ext.__file__)}; "
+            f"backends under test: {', '.join(BACKENDS)}")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run the tests marked slow")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long tests, run with `make test-slow`")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with `make test-slow` (--run-slow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
