@@ -1,0 +1,380 @@
+"""Mirror of cs231n's ``fast_layers.py``: the course's fast conv and max-pool layers, nothing to compile.
+
+Same function names, ``conv_param`` / ``pool_param`` dictionaries, return
+values and cache tuples as the course file, because ``layer_utils.py``,
+``classifiers/cnn.py`` and the notebooks unpack them: conv caches are
+``(x, w, b, conv_param, x_cols)`` (``x_cols`` in the cs231n column layout for
+the im2col path, in ``(n, oy, ox)`` column order for the strides path),
+pooling caches ``('reshape', (x, x_reshaped, out))`` or
+``('im2col', (x, x_cols, x_cols_argmax, pool_param))``.  The data movement
+goes through im2col_ext's primitives (compiled when the extension is built).
+Differences, all deliberate: the im2col max-pool path works (upstream calls
+an undefined ``im2col``), the reshape path checks the width against
+``pool_width``, the course's ``assert`` checks are ``ValueError``\\ s (they
+survive ``python -O``), and arguments are validated with errors that name
+them.  Mixed dtypes (float32 weights, float64 data) promote as ``np.dot``
+does.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._api import accumulate, gather, max_pool_scatter, pool_geometry
+from .._geometry import as_int, check_array, conv_geometry
+
+__all__ = [
+    "conv_forward_fast",
+    "conv_backward_fast",
+    "conv_forward_im2col",
+    "conv_backward_im2col",
+    "conv_forward_strides",
+    "conv_backward_strides",
+    "max_pool_forward_fast",
+    "max_pool_backward_fast",
+    "max_pool_forward_reshape",
+    "max_pool_backward_reshape",
+    "max_pool_forward_im2col",
+    "max_pool_backward_im2col",
+]
+
+
+# --------------------------------------------------------------------------
+# argument checks
+# --------------------------------------------------------------------------
+
+def _param(params, name, key, minimum):
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name} must be a dict, got {type(params).__name__}")
+    try:
+        value = params[key]
+    except KeyError:
+        raise ValueError(f"{name} is missing the key {key!r}") from None
+    return as_int(value, f"{name}[{key!r}]", minimum)
+
+
+def _conv_params(conv_param):
+    return (
+        _param(conv_param, "conv_param", "stride", 1),
+        _param(conv_param, "conv_param", "pad", 0),
+    )
+
+
+def _pool_params(pool_param):
+    return (
+        _param(pool_param, "pool_param", "pool_height", 1),
+        _param(pool_param, "pool_param", "pool_width", 1),
+        _param(pool_param, "pool_param", "stride", 1),
+    )
+
+
+def _conv_geometry(x, w, b, conv_param):
+    """Check the conv arguments; the window geometry of ``w`` over ``x``."""
+    check_array(x, "x", 4, kinds="biuf")
+    check_array(w, "w", 4, kinds="biuf")
+    check_array(b, "b", kinds="biuf")
+    n, c, h, wd = x.shape
+    f, cw, hh, ww = w.shape
+    if cw != c:
+        raise ValueError(
+            f"w has {cw} input channels (w.shape[1]) but x has {c} (x.shape[1]); "
+            "w must have shape (F, C, HH, WW)"
+        )
+    if hh < 1 or ww < 1:
+        raise ValueError(f"w must have a positive filter size, got shape {w.shape}")
+    if b.size != f:
+        raise ValueError(
+            f"b must have one entry per filter ({f} = w.shape[0]), got shape {b.shape}"
+        )
+    stride, pad = _conv_params(conv_param)
+    return conv_geometry(
+        n, c, h, wd, (hh, ww), stride, pad, 1,
+        names=("w.shape[2:]", "conv_param['stride']", "conv_param['pad']", "dilation"),
+    )
+
+
+def _check_dout(dout, expected):
+    check_array(dout, "dout", 4, kinds="biuf")
+    if dout.shape != tuple(expected):
+        raise ValueError(
+            f"dout has shape {dout.shape}, but the forward pass produced {tuple(expected)}"
+        )
+
+
+def _add_bias(res, b):
+    """``res + b.reshape(-1, 1)``, in place when the dtype allows."""
+    b = b.reshape(-1, 1)
+    if np.result_type(res, b) == res.dtype:
+        res += b
+        return res
+    return res + b
+
+
+# --------------------------------------------------------------------------
+# convolution
+# --------------------------------------------------------------------------
+
+def conv_forward_im2col(x, w, b, conv_param):
+    """Convolution forward pass by im2col and one matrix product.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    w : ndarray, shape (F, C, HH, WW)
+    b : ndarray, F entries
+    conv_param : dict
+        ``'stride'`` and ``'pad'`` (ints).  The filter must tile the padded
+        input: ``(H + 2*pad - HH) % stride == 0``, likewise for the width.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, oh, ow)
+        A transposed view of the ``(F, oh*ow*N)`` product, as in the course.
+    cache : tuple
+        ``(x, w, b, conv_param, x_cols)``, ``x_cols`` of shape
+        ``(C*HH*WW, oh*ow*N)`` (cs231n column layout, batch fastest).
+    """
+    g = _conv_geometry(x, w, b, conv_param)
+    if (g.w + 2 * g.pw - g.kw) % g.sw:
+        raise ValueError(
+            f"width does not work: (W + 2*pad - WW) % stride = "
+            f"({g.w} + 2*{g.pw} - {g.kw}) % {g.sw} != 0"
+        )
+    if (g.h + 2 * g.ph - g.kh) % g.sh:
+        raise ValueError(
+            f"height does not work: (H + 2*pad - HH) % stride = "
+            f"({g.h} + 2*{g.ph} - {g.kh}) % {g.sh} != 0"
+        )
+    f = w.shape[0]
+    x_cols = gather(x, g, "cs231n")
+    res = _add_bias(np.matmul(w.reshape(f, -1), x_cols), b)
+    out = res.reshape(f, g.oh, g.ow, g.n).transpose(3, 0, 1, 2)
+    return out, (x, w, b, conv_param, x_cols)
+
+
+def conv_backward_im2col(dout, cache):
+    """Backward pass of :func:`conv_forward_im2col`.
+
+    Returns
+    -------
+    dx, dw, db : ndarrays of the shapes of ``x``, ``w`` and ``(F,)``
+    """
+    x, w, b, conv_param, x_cols = cache
+    g = _conv_geometry(x, w, b, conv_param)
+    f = w.shape[0]
+    _check_dout(dout, (g.n, f, g.oh, g.ow))
+    db = np.sum(dout, axis=(0, 2, 3))
+    dout_r = dout.transpose(1, 2, 3, 0).reshape(f, -1)
+    dw = np.matmul(dout_r, x_cols.T).reshape(w.shape)
+    dx_cols = np.matmul(w.reshape(f, -1).T, dout_r)
+    dx = accumulate(dx_cols, g, "cs231n")
+    return dx, dw, db
+
+
+def conv_forward_strides(x, w, b, conv_param):
+    """Convolution forward pass on the ``(C, HH, WW, N, oh, ow)`` window view (``conv_forward_fast``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    w : ndarray, shape (F, C, HH, WW)
+    b : ndarray, F entries
+    conv_param : dict
+        ``'stride'`` and ``'pad'`` (ints).  Window positions that do not fit
+        are dropped (floor), as in the course.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, oh, ow), C-contiguous
+    cache : tuple
+        ``(x, w, b, conv_param, x_cols)``, ``x_cols`` of shape
+        ``(C*HH*WW, N*oh*ow)`` with columns in ``(n, oy, ox)`` order.
+    """
+    g = _conv_geometry(x, w, b, conv_param)
+    f = w.shape[0]
+    x_cols = gather(x, g, "6d").reshape(g.c * g.kh * g.kw, g.n * g.oh * g.ow)
+    res = _add_bias(np.matmul(w.reshape(f, -1), x_cols), b)
+    out = np.ascontiguousarray(res.reshape(f, g.n, g.oh, g.ow).transpose(1, 0, 2, 3))
+    return out, (x, w, b, conv_param, x_cols)
+
+
+def conv_backward_strides(dout, cache):
+    """Backward pass of :func:`conv_forward_strides` (``conv_backward_fast``).
+
+    Returns
+    -------
+    dx, dw, db : ndarrays of the shapes of ``x``, ``w`` and ``(F,)``
+    """
+    x, w, b, conv_param, x_cols = cache
+    g = _conv_geometry(x, w, b, conv_param)
+    f = w.shape[0]
+    _check_dout(dout, (g.n, f, g.oh, g.ow))
+    db = np.sum(dout, axis=(0, 2, 3))
+    dout_r = dout.transpose(1, 0, 2, 3).reshape(f, -1)
+    dw = np.matmul(dout_r, x_cols.T).reshape(w.shape)
+    dx_cols = np.matmul(w.reshape(f, -1).T, dout_r)
+    dx_cols = dx_cols.reshape(g.c, g.kh, g.kw, g.n, g.oh, g.ow)
+    dx = accumulate(dx_cols, g, "6d")
+    return dx, dw, db
+
+
+conv_forward_fast = conv_forward_strides
+conv_backward_fast = conv_backward_strides
+
+
+# --------------------------------------------------------------------------
+# max pooling
+# --------------------------------------------------------------------------
+
+def _pool_input(x):
+    check_array(x, "x", 4, kinds="biuf")
+    return x
+
+
+def _grad_dtype(x, dout):
+    """dx has the dtype of x (as in the course), or float64 for non-float x."""
+    if x.dtype.kind == "f":
+        return x.dtype
+    return np.result_type(dout.dtype, np.float64)
+
+
+def max_pool_forward_fast(x, pool_param):
+    """Max pooling by reshaping when the windows tile ``x``, else by im2col.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    pool_param : dict
+        ``'pool_height'``, ``'pool_width'`` and ``'stride'`` (ints).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, oh, ow)
+    cache : tuple
+        ``('reshape', (x, x_reshaped, out))`` when ``pool_height ==
+        pool_width == stride`` and the pools tile ``H`` and ``W``, else
+        ``('im2col', (x, x_cols, x_cols_argmax, pool_param))``.
+    """
+    _pool_input(x)
+    ph, pw, s = _pool_params(pool_param)
+    h, w = x.shape[2:]
+    if ph == pw == s and h % ph == 0 and w % pw == 0:
+        out, reshape_cache = max_pool_forward_reshape(x, pool_param)
+        return out, ("reshape", reshape_cache)
+    out, im2col_cache = max_pool_forward_im2col(x, pool_param)
+    return out, ("im2col", im2col_cache)
+
+
+def max_pool_backward_fast(dout, cache):
+    """Backward pass of :func:`max_pool_forward_fast`, dispatching on ``cache[0]``."""
+    method, real_cache = cache
+    if method == "reshape":
+        return max_pool_backward_reshape(dout, real_cache)
+    if method == "im2col":
+        return max_pool_backward_im2col(dout, real_cache)
+    raise ValueError('Unrecognized method "%s"' % (method,))
+
+
+def max_pool_forward_reshape(x, pool_param):
+    """Max pooling of square, non-overlapping pools that tile ``x``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H // ph, W // pw)
+    cache : tuple
+        ``(x, x_reshaped, out)``; ``x_reshaped`` is ``x`` viewed (a view for
+        a contiguous ``x``) as ``(N, C, H // ph, ph, W // pw, pw)``.
+    """
+    _pool_input(x)
+    ph, pw, s = _pool_params(pool_param)
+    if not ph == pw == s:
+        raise ValueError(
+            f"Invalid pool params: the reshape method needs pool_height == "
+            f"pool_width == stride, got {ph}, {pw}, {s}"
+        )
+    n, c, h, w = x.shape
+    if h % ph:
+        raise ValueError(f"Invalid height: H = {h} is not a multiple of pool_height {ph}")
+    if w % pw:
+        raise ValueError(f"Invalid width: W = {w} is not a multiple of pool_width {pw}")
+    x_reshaped = x.reshape(n, c, h // ph, ph, w // pw, pw)
+    out = x_reshaped.max(axis=3).max(axis=4)
+    return out, (x, x_reshaped, out)
+
+
+def max_pool_backward_reshape(dout, cache):
+    """Backward pass of :func:`max_pool_forward_reshape`.
+
+    Every maximum of a window gets the window's gradient divided by the
+    number of tied maxima (0.25 each for an all-equal 2x2 window).
+    NaN windows give their gradient to their NaNs.
+    """
+    x, x_reshaped, out = cache
+    _check_dout(dout, out.shape)
+    out6 = out[:, :, :, None, :, None]
+    mask = x_reshaped == out6
+    if out.dtype.kind == "f":
+        nan_out = np.isnan(out6)
+        if nan_out.any():
+            mask |= nan_out & np.isnan(x_reshaped)
+    counts = mask.sum(axis=(3, 5), keepdims=True)
+    np.maximum(counts, 1, out=counts)
+    dtype = _grad_dtype(x, dout)
+    share = dout[:, :, :, None, :, None].astype(dtype, copy=False) / counts.astype(dtype)
+    dx = np.empty(x.shape, dtype=dtype)
+    np.multiply(mask, share, out=dx.reshape(x_reshaped.shape), casting="unsafe")
+    return dx
+
+
+def max_pool_forward_im2col(x, pool_param):
+    """Max pooling of any pools that fit ``x`` exactly, by im2col of ``(N*C, 1, H, W)``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, oh, ow)
+    cache : tuple
+        ``(x, x_cols, x_cols_argmax, pool_param)``; ``x_cols`` has shape
+        ``(ph*pw, oh*ow*N*C)`` (cs231n layout), ``x_cols_argmax`` is its
+        argmax over axis 0 (the first maximum; a NaN counts as the maximum).
+    """
+    _pool_input(x)
+    ph, pw, s = _pool_params(pool_param)
+    n, c, h, w = x.shape
+    if h < ph or (h - ph) % s:
+        raise ValueError(
+            f"Invalid height: (H - pool_height) % stride = ({h} - {ph}) % {s} must be 0"
+        )
+    if w < pw or (w - pw) % s:
+        raise ValueError(
+            f"Invalid width: (W - pool_width) % stride = ({w} - {pw}) % {s} must be 0"
+        )
+    g = pool_geometry((n * c, 1, h, w), (ph, pw), s, 0, 1,
+                      names=("pool size", "pool_param['stride']", "padding", "dilation"))
+    x_cols = gather(x.reshape(n * c, 1, h, w), g, "cs231n")
+    x_cols_argmax = np.argmax(x_cols, axis=0)
+    out = np.take_along_axis(x_cols, x_cols_argmax[None], axis=0)
+    out = out.reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
+    return out, (x, x_cols, x_cols_argmax, pool_param)
+
+
+def max_pool_backward_im2col(dout, cache):
+    """Backward pass of :func:`max_pool_forward_im2col`: the first maximum of a window gets its gradient."""
+    x, x_cols, x_cols_argmax, pool_param = cache
+    ph, pw, s = _pool_params(pool_param)
+    n, c, h, w = x.shape
+    g = pool_geometry((n, c, h, w), (ph, pw), s, 0, 1,
+                      names=("pool size", "pool_param['stride']", "padding", "dilation"))
+    _check_dout(dout, (n, c, g.oh, g.ow))
+    if x_cols_argmax.shape != (g.oh * g.ow * n * c,):
+        raise ValueError(
+            f"x_cols_argmax has shape {x_cols_argmax.shape}, expected "
+            f"{(g.oh * g.ow * n * c,)} for x of shape {x.shape}"
+        )
+    # window row r = ky*pw + kx of column (oy, ox, n, c) -> in-plane index iy*W + ix
+    r = np.asarray(x_cols_argmax, dtype=np.int64).reshape(g.oh, g.ow, n * c)
+    oy = np.arange(g.oh, dtype=np.int64)[:, None, None]
+    ox = np.arange(g.ow, dtype=np.int64)[None, :, None]
+    index = (oy * s + r // pw) * w + (ox * s + r % pw)
+    index = index.reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
+    dout = dout.astype(_grad_dtype(x, dout), copy=False)
+    return max_pool_scatter(dout, index, g)
