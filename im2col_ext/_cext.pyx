@@ -1,0 +1,311 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The compiled backend: thin wrappers around the plain C kernels of ``src_c``.
+
+Each function has exactly the signature of its twin in ``_numpy_backend``
+and fills arrays that the public API has already validated and allocated.
+The wrappers only read the arrays' buffers (typed memoryviews, so any
+strides -- negative, zero, non-contiguous -- and read-only inputs work),
+turn the :class:`~im2col_ext._geometry.Geometry` and the byte strides into
+an ``i2c_geom`` with element strides, and call the kernel without the GIL.
+float32 and float64 are supported; any other dtype raises ``TypeError``.
+
+Threads: every call uses the module-level count set by
+:func:`set_num_threads` (default: ``IM2COL_EXT_NUM_THREADS`` if it is a
+positive integer, else OpenMP's default, i.e. all cores).  Results are
+bitwise identical for any thread count.
+"""
+
+import json
+import operator
+import os
+
+from libc.stdint cimport int64_t
+
+from im2col_ext._kernels cimport (
+    i2c_geom,
+    i2c_im2col_gather_f32, i2c_im2col_gather_f64,
+    i2c_col2im_accumulate_f32, i2c_col2im_accumulate_f64,
+    i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
+    i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
+    i2c_avg_pool_forward_f32, i2c_avg_pool_forward_f64,
+    i2c_avg_pool_scatter_f32, i2c_avg_pool_scatter_f64,
+    i2c_openmp_enabled, i2c_default_num_threads,
+    I2C_BUILD_INFO_JSON,
+)
+
+__all__ = [
+    "name", "openmp", "build_info", "get_num_threads", "set_num_threads",
+    "im2col", "col2im", "max_pool_forward", "max_pool_scatter",
+    "avg_pool_forward", "avg_pool_scatter",
+]
+
+name = "c"
+
+#: True when the kernels were compiled with OpenMP.
+openmp = bool(i2c_openmp_enabled())
+
+#: How the extension was built: compiler, flags and whether OpenMP is on.
+build_info = json.loads(I2C_BUILD_INFO_JSON.decode("utf-8"))
+build_info["openmp"] = openmp
+
+ctypedef fused real:
+    float
+    double
+
+
+# ---------------------------------------------------------------- threads
+
+cdef int _num_threads = 1
+
+
+def _default_num_threads():
+    value = os.environ.get("IM2COL_EXT_NUM_THREADS", "").strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if n > 0:
+            return min(n, 1 << 20)
+    return i2c_default_num_threads()
+
+
+def get_num_threads():
+    """Return the number of threads every kernel call uses."""
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Set the number of threads every kernel call uses (a positive int).
+
+    Results do not depend on it.  Without OpenMP every call is serial
+    whatever the setting.  Returns the previous value.
+    """
+    global _num_threads
+    if isinstance(n, bool):
+        raise TypeError(f"num_threads must be an integer, got {n!r}")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(
+            f"num_threads must be an integer, got {type(n).__name__} {n!r}"
+        ) from None
+    if n < 1:
+        raise ValueError(f"num_threads must be positive, got {n}")
+    if n > (1 << 20):
+        raise ValueError(f"num_threads is too large: {n}")
+    old = _num_threads
+    _num_threads = n
+    return old
+
+
+_num_threads = _default_num_threads()
+
+
+# ---------------------------------------------------------------- helpers
+
+cdef str _kind(arrays):
+    """'f' or 'd', the common dtype char of ``arrays``; TypeError otherwise."""
+    ch = arrays[0].dtype.char
+    if ch != "f" and ch != "d":
+        raise TypeError(
+            f"the C backend supports float32 and float64, got {arrays[0].dtype}"
+        )
+    for a in arrays[1:]:
+        if a.dtype.char != ch:
+            raise TypeError(
+                f"arrays must share one dtype, got {arrays[0].dtype} and {a.dtype}"
+            )
+    return ch
+
+
+cdef int _fill(i2c_geom *geo, g) except -1:
+    geo.n = g.n
+    geo.c = g.c
+    geo.h = g.h
+    geo.w = g.w
+    geo.v = g.v
+    geo.kh = g.kh
+    geo.kw = g.kw
+    geo.oh = g.oh
+    geo.ow = g.ow
+    geo.sh = g.sh
+    geo.sw = g.sw
+    geo.ph = g.ph
+    geo.pw = g.pw
+    geo.dh = g.dh
+    geo.dw = g.dw
+    cdef int i
+    for i in range(5):
+        geo.xs[i] = 0
+    for i in range(7):
+        geo.cs[i] = 0
+    return 0
+
+
+# The pooling kernels want C-contiguous out / argmax / dout / dx, which is
+# what the API allocates.  As a safety net, other views are served through
+# a C-contiguous copy (inputs) or a scratch array copied back (outputs).
+
+cdef object _c_in(a):
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+cdef object _c_out(a):
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+cdef int _copy_back(a, tmp) except -1:
+    if tmp is not a:
+        a[...] = tmp
+    return 0
+
+
+cdef inline void _el_strides(int64_t *dst, Py_ssize_t *strides, int nd,
+                             Py_ssize_t itemsize) noexcept nogil:
+    cdef int i
+    for i in range(nd):
+        dst[i] = strides[i] // itemsize
+
+
+# ---------------------------------------------------------------- kernels
+
+cdef void _im2col(const real[:, :, :, :, :] x5, real[:, :, :, :, :, :, :] cols7,
+                  i2c_geom *geo) noexcept:
+    _el_strides(geo.xs, x5.strides, 5, sizeof(real))
+    _el_strides(geo.cs, cols7.strides, 7, sizeof(real))
+    with nogil:
+        if real is float:
+            i2c_im2col_gather_f32(&x5[0, 0, 0, 0, 0], &cols7[0, 0, 0, 0, 0, 0, 0],
+                                  geo, _num_threads)
+        else:
+            i2c_im2col_gather_f64(&x5[0, 0, 0, 0, 0], &cols7[0, 0, 0, 0, 0, 0, 0],
+                                  geo, _num_threads)
+
+
+def im2col(x5, cols7, g):
+    """Fill ``cols7`` (n, c, kh, kw, oh, ow, v) from the image ``x5`` (n, c, h, w, v)."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    if _kind((x5, cols7)) == "f":
+        _im2col[float](x5, cols7, &geo)
+    else:
+        _im2col[double](x5, cols7, &geo)
+
+
+cdef void _col2im(const real[:, :, :, :, :, :, :] cols7, real[:, :, :, :, :] x5,
+                  i2c_geom *geo) noexcept:
+    _el_strides(geo.xs, x5.strides, 5, sizeof(real))
+    _el_strides(geo.cs, cols7.strides, 7, sizeof(real))
+    with nogil:
+        if real is float:
+            i2c_col2im_accumulate_f32(&cols7[0, 0, 0, 0, 0, 0, 0], &x5[0, 0, 0, 0, 0],
+                                      geo, _num_threads)
+        else:
+            i2c_col2im_accumulate_f64(&cols7[0, 0, 0, 0, 0, 0, 0], &x5[0, 0, 0, 0, 0],
+                                      geo, _num_threads)
+
+
+def col2im(cols7, x5, g):
+    """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    if _kind((cols7, x5)) == "f":
+        _col2im[float](cols7, x5, &geo)
+    else:
+        _col2im[double](cols7, x5, &geo)
+
+
+cdef void _max_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,
+                   int64_t[:, :, :, ::1] arg4, i2c_geom *geo) noexcept:
+    _el_strides(geo.xs, x4.strides, 4, sizeof(real))
+    with nogil:
+        if real is float:
+            i2c_max_pool_forward_f32(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], &arg4[0, 0, 0, 0],
+                                     geo, _num_threads)
+        else:
+            i2c_max_pool_forward_f64(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], &arg4[0, 0, 0, 0],
+                                     geo, _num_threads)
+
+
+def max_pool_forward(x4, out4, argmax4, g):
+    """Window maximum into ``out4`` and its flat in-plane index into ``argmax4``."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    o = _c_out(out4)
+    a = _c_out(argmax4)
+    if _kind((x4, out4)) == "f":
+        _max_fwd[float](x4, o, a, &geo)
+    else:
+        _max_fwd[double](x4, o, a, &geo)
+    _copy_back(out4, o)
+    _copy_back(argmax4, a)
+
+
+cdef void _max_bwd(const real[:, :, :, ::1] dout4, const int64_t[:, :, :, ::1] arg4,
+                   real[:, :, :, ::1] dx4, i2c_geom *geo) noexcept:
+    with nogil:
+        if real is float:
+            i2c_max_pool_scatter_f32(&dout4[0, 0, 0, 0], &arg4[0, 0, 0, 0], &dx4[0, 0, 0, 0],
+                                     geo, _num_threads)
+        else:
+            i2c_max_pool_scatter_f64(&dout4[0, 0, 0, 0], &arg4[0, 0, 0, 0], &dx4[0, 0, 0, 0],
+                                     geo, _num_threads)
+
+
+def max_pool_scatter(dout4, argmax4, dx4, g):
+    """Overwrite ``dx4`` with ``dout4`` added at the ``argmax4`` positions."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    d = _c_in(dout4)
+    a = _c_in(argmax4)
+    o = _c_out(dx4)
+    if _kind((dout4, dx4)) == "f":
+        _max_bwd[float](d, a, o, &geo)
+    else:
+        _max_bwd[double](d, a, o, &geo)
+    _copy_back(dx4, o)
+
+
+cdef void _avg_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,
+                   i2c_geom *geo) noexcept:
+    _el_strides(geo.xs, x4.strides, 4, sizeof(real))
+    with nogil:
+        if real is float:
+            i2c_avg_pool_forward_f32(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], geo, _num_threads)
+        else:
+            i2c_avg_pool_forward_f64(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], geo, _num_threads)
+
+
+def avg_pool_forward(x4, out4, g):
+    """Window mean (padding counted in the divisor) into ``out4``."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    o = _c_out(out4)
+    if _kind((x4, out4)) == "f":
+        _avg_fwd[float](x4, o, &geo)
+    else:
+        _avg_fwd[double](x4, o, &geo)
+    _copy_back(out4, o)
+
+
+cdef void _avg_bwd(const real[:, :, :, ::1] dout4, real[:, :, :, ::1] dx4,
+                   i2c_geom *geo) noexcept:
+    with nogil:
+        if real is float:
+            i2c_avg_pool_scatter_f32(&dout4[0, 0, 0, 0], &dx4[0, 0, 0, 0], geo, _num_threads)
+        else:
+            i2c_avg_pool_scatter_f64(&dout4[0, 0, 0, 0], &dx4[0, 0, 0, 0], geo, _num_threads)
+
+
+def avg_pool_scatter(dout4, dx4, g):
+    """Overwrite ``dx4`` with the gradient of :func:`avg_pool_forward`."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    d = _c_in(dout4)
+    o = _c_out(dx4)
+    if _kind((dout4, dx4)) == "f":
+        _avg_bwd[float](d, o, &geo)
+    else:
+        _avg_bwd[double](d, o, &geo)
+    _copy_back(dx4, o)

@@ -1,0 +1,51 @@
+# Extern-only declarations of the plain C kernels (src_c/im2col_ext.h).
+# The meaning of every field and argument is documented in that header.
+
+from libc.stdint cimport int64_t
+
+
+cdef extern from "im2col_ext.h" nogil:
+    ctypedef struct i2c_geom:
+        int64_t n, c, h, w, v
+        int64_t kh, kw
+        int64_t oh, ow
+        int64_t sh, sw
+        int64_t ph, pw
+        int64_t dh, dw
+        int64_t xs[5]
+        int64_t cs[7]
+
+    void i2c_im2col_gather_f32(const float *x, float *cols, const i2c_geom *g, int num_threads)
+    void i2c_im2col_gather_f64(const double *x, double *cols, const i2c_geom *g, int num_threads)
+
+    void i2c_col2im_accumulate_f32(const float *cols, float *x, const i2c_geom *g, int num_threads)
+    void i2c_col2im_accumulate_f64(const double *cols, double *x, const i2c_geom *g, int num_threads)
+
+    void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads)
+    void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads)
+
+    void i2c_max_pool_scatter_f32(const float *dout, const int64_t *argmax, float *dx, const i2c_geom *g, int num_threads)
+    void i2c_max_pool_scatter_f64(const double *dout, const int64_t *argmax, double *dx, const i2c_geom *g, int num_threads)
+
+    void i2c_avg_pool_forward_f32(const float *x, float *out, const i2c_geom *g, int num_threads)
+    void i2c_avg_pool_forward_f64(const double *x, double *out, const i2c_geom *g, int num_threads)
+
+    void i2c_avg_pool_scatter_f32(const float *dout, float *dx, const i2c_geom *g, int num_threads)
+    void i2c_avg_pool_scatter_f64(const double *dout, double *dx, const i2c_geom *g, int num_threads)
+
+
+# Two build queries defined in im2col_ext.c but not part of the kernel
+# contract in im2col_ext.h; their prototypes are emitted verbatim here.
+cdef extern from *:
+    """
+    int i2c_openmp_enabled(void);
+    int i2c_default_num_threads(void);
+    """
+    int i2c_openmp_enabled()
+    int i2c_default_num_threads()
+
+
+# Build description (a JSON object as a C string literal) that setup.py
+# writes into the build directory before compiling.
+cdef extern from "im2col_ext_build_info.h":
+    const char *I2C_BUILD_INFO_JSON
