@@ -43,31 +43,54 @@ def _padded(x5, g, fill):
     return xp
 
 
+# Work on blocks of (n, c) planes whose padded image fits in a fast cache, so
+# that the kh*kw passes over it hit the cache and only the columns stream
+# from memory.
+_BLOCK_BYTES = 1 << 18
+
+
+def _blocks(g, itemsize):
+    plane = (g.h + 2 * g.ph) * (g.w + 2 * g.pw) * g.v * itemsize
+    cb = max(1, min(g.c, _BLOCK_BYTES // max(plane, 1)))
+    nb = max(1, min(g.n, _BLOCK_BYTES // max(plane * cb, 1)))
+    for n0 in range(0, g.n, nb):
+        for c0 in range(0, g.c, cb):
+            yield slice(n0, min(n0 + nb, g.n)), slice(c0, min(c0 + cb, g.c))
+
+
 def im2col(x5, cols7, g):
     """``cols7[n,c,ky,kx,oy,ox,v] = x5[n,c,oy*sh+ky*dh-ph, ox*sw+kx*dw-pw, v]``, 0 outside."""
-    xp = _padded(x5, g, 0)
-    for ky in range(g.kh):
-        for kx in range(g.kw):
-            ys, xs = _tap(g, ky, kx)
-            cols7[:, :, ky, kx] = xp[:, :, ys, xs]
+    taps = [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+    padded = g.ph or g.pw
+    if padded:
+        # One zero-bordered scratch block, reused: only its interior changes.
+        buf = None
+    for nb, cb in _blocks(g, x5.itemsize):
+        src = x5[nb, cb]
+        if padded:
+            shape = (src.shape[0], src.shape[1]) + (g.h + 2 * g.ph, g.w + 2 * g.pw, src.shape[4])
+            if buf is None or buf.shape != shape:
+                buf = np.zeros(shape, dtype=x5.dtype)
+            buf[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w] = src
+            src = buf
+        dst = cols7[nb, cb]
+        for ky, kx, ys, xs in taps:
+            dst[:, :, ky, kx] = src[:, :, ys, xs]
 
 
 def col2im(cols7, x5, g):
     """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
-    padded = g.ph or g.pw
-    if padded:
-        xp = np.zeros(
-            (g.n, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw, x5.shape[4]), dtype=x5.dtype
-        )
-    else:
-        xp = x5
-        xp[...] = 0
-    for ky in range(g.kh):
-        for kx in range(g.kw):
-            ys, xs = _tap(g, ky, kx)
-            xp[:, :, ys, xs] += cols7[:, :, ky, kx]
-    if padded:
-        x5[...] = xp[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w]
+    taps = [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+    buf = None
+    for nb, cb in _blocks(g, x5.itemsize):
+        src = cols7[nb, cb]
+        shape = (src.shape[0], src.shape[1]) + (g.h + 2 * g.ph, g.w + 2 * g.pw, src.shape[6])
+        if buf is None or buf.shape != shape:
+            buf = np.empty(shape, dtype=x5.dtype)
+        buf[...] = 0
+        for ky, kx, ys, xs in taps:
+            buf[:, :, ys, xs] += src[:, :, ky, kx]
+        x5[nb, cb] = buf[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w]
 
 
 def _tap_index(g, ky, kx):
