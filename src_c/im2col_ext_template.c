@@ -154,62 +154,140 @@ static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
 
 /* ------------------------------------------------------------------------
  * im2col gather
+ *
+ * Three walks, one result:
+ *   - tap-major (the default): cols is written in memory order (ky, kx, oy,
+ *     ox, v); each tap re-reads the small image plane from cache;
+ *   - tiled (v strided in x, contiguous in cols: the cs231n layout): for
+ *     each window row (oy, ky) a block of image row iy for up to
+ *     I2C_TILE_V images is transposed into a stack tile, from which every
+ *     kx copies contiguous vectors into cols;
+ *   - with `stream`, contiguous cols runs are written with non-temporal
+ *     stores (large outputs only, see I2C_STREAM_MIN_BYTES).
+ * Padding is zero-filled explicitly: cols comes from np.empty.
  * ------------------------------------------------------------------------ */
 
 /* (I2C_KX_CACHE and I2C_KX_RANGE are defined in im2col_ext.c.) */
+
+/* dst(i, j) = 0 for the (cnt, v) block at dst; streams when asked and the
+ * block is contiguous. */
+static void FN(zero_run)(T *dst, int64_t dstep, int64_t dvs, int64_t cnt, int64_t v,
+                         int stream)
+{
+    if (stream && cnt > 0 && (v == 1 ? dstep == 1 : (dvs == 1 && dstep == v)))
+        FN(i2c_stream_zero)(dst, cnt * v);
+    else
+        FN(zero_block)(dst, dstep, dvs, cnt, v);
+}
 
 /* One row of cols: cols[plane, ky, kx, oy, :, :] from image row iy
  * (iy may be out of range: then the row is all padding).
  *   xp   : image plane (h, w, v), strides g->xs[2..4]
  *   row  : cols row (ow, v), strides g->cs[5..6]
- *   ox0, ox1 : valid ox range of this kx, offx = kx*dw - pw             */
+ *   ox0, ox1 : valid ox range of this kx, offx = kx*dw - pw
+ *   stream   : use non-temporal stores for contiguous runs              */
 static void FN(gather_row)(const T *xp, T *row, const i2c_geom *g, int64_t iy,
-                           int64_t ox0, int64_t ox1, int64_t offx)
+                           int64_t ox0, int64_t ox1, int64_t offx, int stream)
 {
-    const int64_t cs5 = g->cs[5], cs6 = g->cs[6];
+    const int64_t cs5 = g->cs[5], cs6 = g->cs[6], v = g->v;
+    const T *src;
     if (iy < 0 || iy >= g->h || ox0 >= ox1) {
-        FN(zero_block)(row, cs5, cs6, g->ow, g->v);
+        FN(zero_run)(row, cs5, cs6, g->ow, v, stream);
         return;
     }
-    FN(zero_block)(row, cs5, cs6, ox0, g->v);
-    FN(copy_block)(row + ox0 * cs5, cs5, cs6,
-                   xp + iy * g->xs[2] + (ox0 * g->sw + offx) * g->xs[3],
-                   g->sw * g->xs[3], g->xs[4], ox1 - ox0, g->v);
-    FN(zero_block)(row + ox1 * cs5, cs5, cs6, g->ow - ox1, g->v);
+    FN(zero_run)(row, cs5, cs6, ox0, v, stream);
+    src = xp + iy * g->xs[2] + (ox0 * g->sw + offx) * g->xs[3];
+    if (stream && v == 1 && cs5 == 1) {
+        FN(i2c_stream_copy)(row + ox0, src, g->sw * g->xs[3], ox1 - ox0);
+    } else if (stream && v > 1 && cs6 == 1 && g->xs[4] == 1) {
+        int64_t i;
+        for (i = ox0; i < ox1; i++)
+            FN(i2c_stream_copy)(row + i * cs5, src + (i - ox0) * g->sw * g->xs[3], 1, v);
+    } else {
+        FN(copy_block)(row + ox0 * cs5, cs5, cs6, src, g->sw * g->xs[3], g->xs[4],
+                       ox1 - ox0, v);
+    }
+    FN(zero_run)(row + ox1 * cs5, cs5, cs6, g->ow - ox1, v, stream);
 }
 
-/* Gather one (n, c) plane.  xp: (h, w, v) image plane; cp: (kh, kw, oh, ow, v)
- * cols plane.  row_major_taps != 0 walks cols in memory order (tap, oy);
- * otherwise oy is the outer loop so that the kh image rows of a window row
- * (for all v) are read while hot -- used when v is strided in x (cs231n). */
-static void FN(gather_plane)(const T *xp, T *cp, const i2c_geom *g, int tap_major)
+/* Gather one (n, c) plane, tap-major.  xp: (h, w, v) image plane; cp:
+ * (kh, kw, oh, ow, v) cols plane. */
+static void FN(gather_plane)(const T *xp, T *cp, const i2c_geom *g, int stream)
 {
     int64_t kx_lo[I2C_KX_CACHE], kx_hi[I2C_KX_CACHE];
     const int64_t ncache = g->kw < I2C_KX_CACHE ? g->kw : I2C_KX_CACHE;
     int64_t ky, kx, oy, ox0, ox1;
     for (kx = 0; kx < ncache; kx++)
         i2c_range(kx * g->dw - g->pw, g->sw, g->w, g->ow, &kx_lo[kx], &kx_hi[kx]);
-    if (tap_major) {
+    for (ky = 0; ky < g->kh; ky++) {
+        const int64_t offy = ky * g->dh - g->ph;
+        for (kx = 0; kx < g->kw; kx++) {
+            const int64_t offx = kx * g->dw - g->pw;
+            T *tap = cp + ky * g->cs[2] + kx * g->cs[3];
+            I2C_KX_RANGE(kx, offx, ox0, ox1);
+            for (oy = 0; oy < g->oh; oy++)
+                FN(gather_row)(xp, tap + oy * g->cs[4], g, oy * g->sh + offy,
+                               ox0, ox1, offx, stream);
+        }
+    }
+}
+
+/* Gather one (n, c) plane through a stack tile; requires v > 1 and
+ * g->cs[6] == 1 (contiguous vectors in cols).  Same arguments as
+ * gather_plane. */
+static void FN(gather_plane_tiled)(const T *xp, T *cp, const i2c_geom *g, int stream)
+{
+    T tile[I2C_TILE];
+    int64_t kx_lo[I2C_KX_CACHE], kx_hi[I2C_KX_CACHE];
+    const int64_t ncache = g->kw < I2C_KX_CACHE ? g->kw : I2C_KX_CACHE;
+    const int64_t v = g->v, vb = v < I2C_TILE_V ? v : I2C_TILE_V;
+    const int64_t wb = I2C_TILE / vb;
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4], cs5 = g->cs[5];
+    const int contig = cs5 == v;        /* whole cols rows contiguous */
+    int64_t ky, kx, oy, ox0, ox1, j0, ixa, i, j;
+    for (kx = 0; kx < ncache; kx++)
+        i2c_range(kx * g->dw - g->pw, g->sw, g->w, g->ow, &kx_lo[kx], &kx_hi[kx]);
+    for (oy = 0; oy < g->oh; oy++) {
         for (ky = 0; ky < g->kh; ky++) {
-            const int64_t offy = ky * g->dh - g->ph;
+            const int64_t iy = oy * g->sh + ky * g->dh - g->ph;
+            T *rows = cp + ky * g->cs[2] + oy * g->cs[4];
+            /* padding: whole rows, or the ox outside the image */
             for (kx = 0; kx < g->kw; kx++) {
                 const int64_t offx = kx * g->dw - g->pw;
-                T *tap = cp + ky * g->cs[2] + kx * g->cs[3];
+                T *row = rows + kx * g->cs[3];
                 I2C_KX_RANGE(kx, offx, ox0, ox1);
-                for (oy = 0; oy < g->oh; oy++)
-                    FN(gather_row)(xp, tap + oy * g->cs[4], g, oy * g->sh + offy,
-                                   ox0, ox1, offx);
+                if (iy < 0 || iy >= g->h || ox0 >= ox1) {
+                    FN(zero_run)(row, cs5, 1, g->ow, v, stream && contig);
+                } else {
+                    FN(zero_run)(row, cs5, 1, ox0, v, stream && contig);
+                    FN(zero_run)(row + ox1 * cs5, cs5, 1, g->ow - ox1, v, stream && contig);
+                }
             }
-        }
-    } else {
-        for (oy = 0; oy < g->oh; oy++) {
-            for (ky = 0; ky < g->kh; ky++) {
-                const int64_t iy = oy * g->sh + ky * g->dh - g->ph;
-                for (kx = 0; kx < g->kw; kx++) {
-                    const int64_t offx = kx * g->dw - g->pw;
-                    I2C_KX_RANGE(kx, offx, ox0, ox1);
-                    FN(gather_row)(xp, cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4],
-                                   g, iy, ox0, ox1, offx);
+            if (iy < 0 || iy >= g->h)
+                continue;
+            for (j0 = 0; j0 < v; j0 += vb) {
+                const int64_t jn = v - j0 < vb ? v - j0 : vb;
+                for (ixa = 0; ixa < g->w; ixa += wb) {
+                    const int64_t ixn = g->w - ixa < wb ? g->w - ixa : wb;
+                    /* tile(i, j) = x[iy, ixa + i, j0 + j] */
+                    for (j = 0; j < jn; j++) {
+                        const T *s = xp + iy * xs2 + ixa * xs3 + (j0 + j) * xs4;
+                        for (i = 0; i < ixn; i++)
+                            tile[i * jn + j] = s[i * xs3];
+                    }
+                    for (kx = 0; kx < g->kw; kx++) {
+                        const int64_t offx = kx * g->dw - g->pw;
+                        T *row = rows + kx * g->cs[3] + j0;
+                        int64_t a, b, ox;
+                        i2c_range(offx - ixa, g->sw, ixn, g->ow, &a, &b);
+                        for (ox = a; ox < b; ox++) {
+                            const T *t = tile + (ox * g->sw + offx - ixa) * jn;
+                            if (stream && contig)
+                                FN(i2c_stream_copy)(row + ox * cs5, t, 1, jn);
+                            else
+                                memcpy(row + ox * cs5, t, (size_t)jn * sizeof(T));
+                        }
+                    }
                 }
             }
         }
@@ -222,8 +300,9 @@ void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threa
 {
     const int64_t planes = g->n * g->c;
     const int64_t per_plane = g->kh * g->kw * g->oh * g->ow * g->v;
-    /* strided v in x but contiguous in cols: walk window rows outermost */
-    const int tap_major = !(g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1);
+    const int tiled = g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1;
+    const int stream = I2C_HAVE_STREAM &&
+                       planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
@@ -232,8 +311,14 @@ void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threa
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / g->c, ci = p % g->c;
-        FN(gather_plane)(x + ni * g->xs[0] + ci * g->xs[1],
-                         cols + ni * g->cs[0] + ci * g->cs[1], g, tap_major);
+        const T *xp = x + ni * g->xs[0] + ci * g->xs[1];
+        T *cp = cols + ni * g->cs[0] + ci * g->cs[1];
+        if (tiled)
+            FN(gather_plane_tiled)(xp, cp, g, stream);
+        else
+            FN(gather_plane)(xp, cp, g, stream);
+        if (stream)
+            i2c_stream_fence();
     }
 }
 
@@ -244,8 +329,23 @@ void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threa
  * (ky, kx) tap that reads row iy adds its contributions, taps in row-major
  * order.  For each pixel that is exactly "0, then + tap (0,0), + tap (0,1),
  * ..." -- the order the NumPy twin uses -- while each image row is written
- * once and stays in cache (all v images of it in the cs231n layout).
+ * once and stays in cache.  When v is strided in x (cs231n layout) the row
+ * is accumulated in a stack tile of contiguous vectors, then written out
+ * image by image.
  * ------------------------------------------------------------------------ */
+
+/* The cols row (ow, v) of tap ky that feeds image row iy, or NULL. */
+static const T *FN(col2im_src_row)(const T *cp, const i2c_geom *g, int64_t iy, int64_t ky)
+{
+    const int64_t t = iy + g->ph - ky * g->dh;   /* = oy * sh */
+    int64_t oy;
+    if (t < 0 || t % g->sh != 0)
+        return NULL;
+    oy = t / g->sh;
+    if (oy >= g->oh)
+        return NULL;
+    return cp + ky * g->cs[2] + oy * g->cs[4];
+}
 
 static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
 {
@@ -262,17 +362,9 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
         T *xrow = xp + iy * xs2;
         FN(zero_block)(xrow, xs3, xs4, g->w, g->v);
         for (ky = 0; ky < g->kh; ky++) {
-            const int64_t t = iy + g->ph - ky * g->dh;   /* = oy * sh */
-            int64_t oy;
-            const T *crow;
-            if (t < 0)
-                break;                 /* t only decreases with ky */
-            if (t % g->sh != 0)
+            const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
+            if (crow == NULL)
                 continue;
-            oy = t / g->sh;
-            if (oy >= g->oh)
-                continue;
-            crow = cp + ky * g->cs[2] + oy * g->cs[4];
             for (kx = 0; kx < g->kw; kx++) {
                 const int64_t offx = kx * g->dw - g->pw;
                 int64_t ox0, ox1;
@@ -287,12 +379,53 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
     }
 }
 
+/* col2im of one plane through a stack tile; requires v > 1 and
+ * g->cs[6] == 1.  Same arguments as col2im_plane. */
+static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g)
+{
+    T tile[I2C_TILE];
+    const int64_t v = g->v, vb = v < I2C_TILE_V ? v : I2C_TILE_V;
+    const int64_t wb = I2C_TILE / vb;
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4], cs5 = g->cs[5];
+    int64_t iy, ky, kx, j0, ixa, i, j;
+    for (iy = 0; iy < g->h; iy++) {
+        for (j0 = 0; j0 < v; j0 += vb) {
+            const int64_t jn = v - j0 < vb ? v - j0 : vb;
+            for (ixa = 0; ixa < g->w; ixa += wb) {
+                const int64_t ixn = g->w - ixa < wb ? g->w - ixa : wb;
+                /* tile(i, j) accumulates x[iy, ixa + i, j0 + j] */
+                memset(tile, 0, (size_t)(ixn * jn) * sizeof(T));
+                for (ky = 0; ky < g->kh; ky++) {
+                    const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
+                    if (crow == NULL)
+                        continue;
+                    for (kx = 0; kx < g->kw; kx++) {
+                        const int64_t offx = kx * g->dw - g->pw;
+                        int64_t a, b;
+                        i2c_range(offx - ixa, g->sw, ixn, g->ow, &a, &b);
+                        if (a < b)
+                            FN(add_block)(tile + (a * g->sw + offx - ixa) * jn, g->sw * jn, 1,
+                                          crow + kx * g->cs[3] + a * cs5 + j0, cs5, 1,
+                                          b - a, jn);
+                    }
+                }
+                for (j = 0; j < jn; j++) {
+                    T *d = xp + iy * xs2 + ixa * xs3 + (j0 + j) * xs4;
+                    for (i = 0; i < ixn; i++)
+                        d[i * xs3] = tile[i * jn + j];
+                }
+            }
+        }
+    }
+}
+
 /* See im2col_ext.h.  cols: (n, c, kh, kw, oh, ow, v) strides g->cs, read
  * only; x: (n, c, h, w, v) strides g->xs, overwritten. */
 void FN(i2c_col2im_accumulate)(const T *cols, T *x, const i2c_geom *g, int num_threads)
 {
     const int64_t planes = g->n * g->c;
     const int64_t per_plane = g->kh * g->kw * g->oh * g->ow * g->v;
+    const int tiled = g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1;
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
@@ -301,8 +434,12 @@ void FN(i2c_col2im_accumulate)(const T *cols, T *x, const i2c_geom *g, int num_t
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / g->c, ci = p % g->c;
-        FN(col2im_plane)(cols + ni * g->cs[0] + ci * g->cs[1],
-                         x + ni * g->xs[0] + ci * g->xs[1], g);
+        const T *cp = cols + ni * g->cs[0] + ci * g->cs[1];
+        T *xp = x + ni * g->xs[0] + ci * g->xs[1];
+        if (tiled)
+            FN(col2im_plane_tiled)(cp, xp, g);
+        else
+            FN(col2im_plane)(cp, xp, g);
     }
 }
 
