@@ -24,6 +24,12 @@ settings.register_profile(
     max_examples=int(os.environ.get("IM2COL_EXT_FUZZ_EXAMPLES", "10000")),
     suppress_health_check=list(HealthCheck),
 )
+settings.register_profile(
+    "valgrind",
+    deadline=None,
+    max_examples=8,
+    suppress_health_check=list(HealthCheck),
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
