@@ -633,13 +633,22 @@ def machine_info(threads, blas):
         "build_info": dict(getattr(ext, "build_info", {}) or {}),
         "threads": threads,
         "blas_threads": blas,
+        "load_average": _load_average(),
     }
+
+
+def _load_average():
+    """The 1-minute load average (other processes' work skews timings), or None."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def print_header(meta):
     print(f"machine:  {meta['platform']}; {meta['cpu']}; {meta['cores']} cores "
           f"({meta['usable_cores']} usable)")
-    print(f"date:     {meta['date']}")
+    print(f"date:     {meta['date']}; load average {meta['load_average']} at the start")
     print(f"versions: python {meta['python']}, numpy {meta['numpy']}, "
           f"torch {meta['torch'] or '(not used)'}, im2col_ext {meta['im2col_ext']}")
     ours = meta["backend"] + ("" if meta["backend"] == "c" else " (extension not built)")
@@ -687,6 +696,7 @@ def _fmt_targets(case):
 
 TABLE_HEADER = (["case", "shape", "dtype", "ours ms"] + [f"{p} ms" for p in PEERS]
                 + [f"/{p}" for p in PEERS] + ["target", "met"])
+TABLE_ALIGN = "lll" + "r" * (1 + 2 * len(PEERS)) + "ll"
 
 
 def table_rows(cases):
@@ -702,26 +712,24 @@ def table_rows(cases):
     return rows
 
 
-def _right_aligned(i, ncols):
-    """Numbers are right-aligned: every column but the first three and, in the main table, the last two."""
-    return i >= 3 and not (ncols == len(TABLE_HEADER) and i >= ncols - 2)
+def print_table(header, rows, markdown=False, align=None):
+    """A plain-text table with aligned columns, or a Markdown one.
 
-
-def print_table(header, rows, markdown=False):
-    """A plain-text table with aligned columns, or a Markdown one."""
+    ``align`` has one letter per column, "l" or "r" (default: the first three
+    columns left, the others right).
+    """
+    align = align or "lll" + "r" * (len(header) - 3)
     if markdown:
         print("| " + " | ".join(header) + " |")
-        right = [_right_aligned(i, len(header)) for i in range(len(header))]
-        print("|" + "|".join(" ---: " if r else " --- " for r in right) + "|")
+        print("|" + "|".join(" ---: " if a == "r" else " --- " for a in align) + "|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
         return
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
 
     def line(cells):
-        return "  ".join(
-            str(c).rjust(wd) if _right_aligned(i, len(cells)) else str(c).ljust(wd)
-            for i, (c, wd) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(str(c).rjust(wd) if a == "r" else str(c).ljust(wd)
+                         for c, wd, a in zip(cells, widths, align)).rstrip()
 
     print(line(header))
     print("  ".join("-" * wd for wd in widths))
@@ -790,7 +798,7 @@ def to_json(meta, settings, cases, thread_rows):
 # the demo
 # --------------------------------------------------------------------------
 
-def demo(repeats=5):
+def demo(repeats=7):
     """A few seconds: im2col / col2im_indices, ours vs the NumPy backend vs the classic."""
     (n, c, h, w), k, pad, s = WINDOW_SHAPES[0]
     dtype = "float64"
@@ -798,7 +806,7 @@ def demo(repeats=5):
     x = _rand(rng, (n, c, h, w), dtype)
     cols = im2col_ext.im2col_indices(x, k, k, padding=pad, stride=s)
     backend = _ours_backend()
-    print(f"speed: {_dims(x.shape)} {dtype}, {k}x{k} windows, padding {pad}, stride {s}; "
+    print(f"speed: x {_dims(x.shape)} {dtype}, {k}x{k} windows, padding {pad}, stride {s}; "
           f"cols {cols.shape[0]}x{cols.shape[1]} ({cols.nbytes / 1e6:.1f} MB); "
           f"median of {repeats} interleaved rounds, 1 thread")
     if backend != "c":
@@ -810,17 +818,23 @@ def demo(repeats=5):
          lambda: im2col_ext.col2im_indices(cols, x.shape, k, k, padding=pad, stride=s),
          lambda: classic_col2im(cols, x.shape, k, k, pad, s), "np.add.at"),
     ]
+    rows = []
     for op, ours, classic, how in ops:
         callables = {"ours": on_backend(backend, ours), "numpy": on_backend("numpy", ours),
                      "cs231n": classic}
-        medians, _, _, errors = measure(callables, repeats, 0.02)
+        medians, _, _, errors = measure(callables, repeats, 0.03)
         if errors:
-            print(f"{op}: failed: {errors}")
+            print(f"{op} failed: {errors}")
             return 1
         t = medians["ours"]
-        print(f"  {op}: im2col_ext ({backend}) {_fmt_ms(t)} ms; "
-              f"NumPy backend {_fmt_ms(medians['numpy'])} ms ({medians['numpy'] / t:.1f}x slower); "
-              f"cs231n {how} {_fmt_ms(medians['cs231n'])} ms ({medians['cs231n'] / t:.0f}x slower)")
+        rows.append([op, f"{_fmt_ms(t)} ms",
+                     f"{_fmt_ms(medians['numpy'])} ms  {medians['numpy'] / t:4.1f}x",
+                     f"{_fmt_ms(medians['cs231n'])} ms  {medians['cs231n'] / t:4.1f}x  {how}"])
+    print()
+    print_table(["", f"im2col_ext ({backend})", "NumPy backend, speed-up",
+                 "cs231n classic, speed-up"], rows, align="lrrl")
+    print("\nspeed-up = the peer's time / im2col_ext's time (higher is better for im2col_ext); "
+          "full suite: python -m im2col_ext bench")
     return 0
 
 
@@ -912,9 +926,10 @@ def run_suite(args):
         _backend.set_num_threads(args.threads)
     elapsed = time.perf_counter() - start
 
+    meta["load_average_end"] = _load_average()
     print(f"\nmedian ms per call; /peer = ours / peer (lower is better for ours); "
-          f"{elapsed:.0f} s in all\n")
-    print_table(TABLE_HEADER, table_rows(cases), args.markdown)
+          f"{elapsed:.0f} s in all; load average {meta['load_average_end']} at the end\n")
+    print_table(TABLE_HEADER, table_rows(cases), args.markdown, TABLE_ALIGN)
     print()
     print_notes(cases)
     print_threads(thread_rows, args.markdown)
