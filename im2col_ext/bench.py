@@ -285,9 +285,10 @@ def _rand(rng, shape, dtype):
     return rng.standard_normal(shape, dtype=np.dtype(dtype))
 
 
-def _memcpy(nbytes_like):
-    src = np.ones_like(nbytes_like)
-    dst = np.empty_like(nbytes_like)
+def _memcpy(shape, dtype):
+    """np.copyto between two preallocated arrays: the memory-speed limit for columns of ``shape``."""
+    src = np.ones(shape, dtype=dtype)
+    dst = np.empty(shape, dtype=dtype)
     return lambda: np.copyto(dst, src)
 
 
@@ -310,7 +311,6 @@ def _windows(case, rng):
             if TORCH.F is not None:
                 xt = TORCH.module.from_numpy(x)
                 peers["torch"] = lambda: TORCH.F.unfold(xt, k, padding=pad, stride=s).numpy()
-        cols_like = np.empty((c * k * k, oh * ow * n), dtype=dt)
     else:
         if case.kind == "col2im":
             cols = _rand(rng, (c * k * k, oh * ow * n), dt)
@@ -324,9 +324,8 @@ def _windows(case, rng):
                 ct = TORCH.module.from_numpy(cols)
                 peers["torch"] = lambda: TORCH.F.fold(ct, (h, w), k, padding=pad,
                                                       stride=s).numpy()
-        cols_like = cols
-    peers["memcpy"] = _memcpy(cols_like)
-    return ours, peers, cols_like.nbytes
+    peers["memcpy"] = _memcpy((c * k * k, oh * ow * n), dt)
+    return ours, peers, c * k * k * oh * ow * n * np.dtype(dt).itemsize
 
 
 def _pool(case, rng):
