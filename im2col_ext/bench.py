@@ -436,8 +436,9 @@ def measure(callables, repeats, min_sample):
     cross-check; an exception drops it).  Then, ``repeats`` times, every
     callable is timed once in turn (the order rotates from round to round),
     with the garbage collector off; a callable faster than ``min_sample`` is
-    called ``ceil(min_sample / t)`` times per sample, ``t`` being its warm-up
-    time.
+    called ``ceil(min_sample / t)`` times per sample, ``t`` being the time of
+    a second call (or of the warm-up, if that took
+    over a second).
 
     Returns ``(medians, samples, results, errors)``, dicts keyed like ``callables``.
     """
@@ -450,9 +451,15 @@ def measure(callables, repeats, min_sample):
             errors[name] = f"{type(exc).__name__}: {exc}"
             continue
         elapsed = time.perf_counter() - t0
+        if elapsed < 1.0 and min_sample > 0:
+            t0 = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - t0
         inner[name] = max(1, math.ceil(min_sample / max(elapsed, 1e-7)))
     names = [n for n in callables if n in inner]
     samples = {n: [] for n in names}
+    if not names:
+        return {}, samples, results, errors
     gc_was_enabled = gc.isenabled()
     gc.collect()
     gc.disable()
