@@ -102,6 +102,11 @@ static int i2c_plan_threads(int num_threads, int64_t planes, int64_t per_plane)
 #endif
 }
 
+/* Build queries for the Cython wrapper (declared there, not in the kernel
+ * contract im2col_ext.h). */
+int i2c_openmp_enabled(void);
+int i2c_default_num_threads(void);
+
 /* 1 when built with OpenMP, else 0. */
 int i2c_openmp_enabled(void)
 {
