@@ -10,7 +10,10 @@ promoted as NumPy promotes them.  The data movement is the public im2col /
 col2im primitives (compiled when the extension is built), the arithmetic
 batched GEMMs on the ``torch`` column layout ``(N, C*kh*kw, oh*ow)``, which
 needs no full-size transposes: ``out[n] = w2 @ cols[n]`` is already
-``(F, oh*ow)``.  Caches are private; pass them back unchanged.
+``(F, oh*ow)``.  conv2d builds its columns a few images at a time and
+rebuilds them in the backward pass rather than keeping them (so its cache
+holds ``x`` itself: do not modify ``x`` in place before the backward pass).
+Caches are private; pass them back unchanged.
 """
 
 from collections import namedtuple
@@ -39,7 +42,13 @@ __all__ = [
     "avg_pool2d_backward",
 ]
 
-_ConvCache = namedtuple("_ConvCache", "x_shape w2 has_bias cols g dtype")
+_ConvCache = namedtuple("_ConvCache", "x w2 has_bias g dtype")
+
+#: Bytes of columns built at a time by conv2d: a few images per chunk, so
+#: the columns are reused from cache by the GEMM, the buffers are recycled
+#: by the allocator instead of page-faulted in, and there are few enough
+#: chunks that the switches between im2col threads and BLAS threads stay rare.
+_CHUNK_BYTES = 4 << 20
 _ConvTCache = namedtuple("_ConvTCache", "x_shape x3 w2 has_bias g dtype")
 _MaxPoolCache = namedtuple("_MaxPoolCache", "argmax g dtype")
 _AvgPoolCache = namedtuple("_AvgPoolCache", "g dtype")
@@ -92,6 +101,15 @@ def _sum_batch_gemm(a, b_t):
         np.matmul(a[n], b_t[n].T, out=tmp)
         total += tmp
     return total
+
+
+def _chunks(g, dtype):
+    """``(lo, hi, geometry)`` of consecutive image ranges of about ``_CHUNK_BYTES`` of columns."""
+    per_image = max(1, g.c * g.kh * g.kw * g.oh * g.ow * np.dtype(dtype).itemsize)
+    step = max(1, _CHUNK_BYTES // per_image)
+    for lo in range(0, g.n, step):
+        hi = min(g.n, lo + step)
+        yield lo, hi, g._replace(n=hi - lo)
 
 
 def _pool_window(kernel_size, stride, padding):
@@ -157,12 +175,16 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     x = x.astype(dtype, copy=False)
     w2 = w.astype(dtype, copy=False).reshape(f, c * kh * kw)
 
-    cols = gather(x, g, "torch")                  # (N, C*kh*kw, oh*ow)
-    out = np.matmul(w2, cols)                     # (N, F, oh*ow): one GEMM per image
-    if b is not None:
-        out += b.astype(dtype, copy=False)[:, None]
+    bias = None if b is None else b.astype(dtype, copy=False)[:, None]
+    out = np.empty((n, f, g.oh * g.ow), dtype=dtype)
+    for lo, hi, gc in _chunks(g, dtype):
+        cols = gather(x[lo:hi], gc, "torch")      # (n', C*kh*kw, oh*ow)
+        o = out[lo:hi]
+        np.matmul(w2, cols, out=o)                # (n', F, oh*ow): one GEMM per image
+        if bias is not None:
+            o += bias
     out = out.reshape(n, f, g.oh, g.ow)
-    return out, _ConvCache(x.shape, w2, b is not None, cols, g, dtype)
+    return out, _ConvCache(x, w2, b is not None, g, dtype)
 
 
 def conv2d_backward(dout, cache):
@@ -181,16 +203,24 @@ def conv2d_backward(dout, cache):
     dw : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,), or None when the forward pass had no bias
     """
-    x_shape, w2, has_bias, cols, g, dtype = cache
-    n, f = x_shape[0], w2.shape[0]
+    x, w2, has_bias, g, dtype = cache
+    n, f = x.shape[0], w2.shape[0]
     _check_dout(dout, (n, f, g.oh, g.ow))
     d3 = dout.astype(dtype, copy=False).reshape(n, f, g.oh * g.ow)
 
     db = d3.sum(axis=(0, 2)) if has_bias else None
-    dw = _sum_batch_gemm(d3, cols).reshape(f, g.c, g.kh, g.kw)
-    dcols = np.matmul(w2.T, d3)                   # (N, C*kh*kw, oh*ow)
-    dx = accumulate(dcols, g, "torch")
-    return dx, dw, db
+    dx = np.empty(x.shape, dtype=dtype)
+    dw = np.zeros(w2.shape, dtype=dtype)
+    tmp = np.empty_like(dw)
+    w2t = w2.T
+    for lo, hi, gc in _chunks(g, dtype):
+        cols = gather(x[lo:hi], gc, "torch")      # recomputed: cheaper than storing
+        dc = d3[lo:hi]
+        for i in range(hi - lo):
+            np.matmul(dc[i], cols[i].T, out=tmp)
+            dw += tmp
+        dx[lo:hi] = accumulate(np.matmul(w2t, dc), gc, "torch")
+    return dx, dw.reshape(f, g.c, g.kh, g.kw), db
 
 
 def _conv_t_geometry(x_shape, w_shape, stride, padding, output_padding, dilation):

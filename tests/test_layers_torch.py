@@ -130,6 +130,19 @@ def test_max_pool2d_nan_vs_torch():
                                rtol=1e-12, atol=1e-12)
 
 
+def test_max_pool2d_window_all_padding_vs_torch():
+    """A dilated window can fall entirely into the padding: -inf, no gradient."""
+    x = np.array([[[[0.5, -2.0]]]])
+    out, cache = L.max_pool2d_forward(x, (1, 2), 1, (0, 1), (1, 3))
+    tx = _leaf(x)
+    tout = F.max_pool2d(tx, (1, 2), 1, (0, 1), (1, 3))
+    np.testing.assert_array_equal(out, tout.detach().numpy())
+    assert np.isneginf(out).any()
+    dout = np.ones(out.shape)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(L.max_pool2d_backward(dout, cache), tx.grad.numpy())
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("x_shape, kernel_size, stride, padding, dilation", POOLS)
 def test_avg_pool2d_vs_torch(x_shape, kernel_size, stride, padding, dilation, dtype):
