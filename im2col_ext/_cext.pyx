@@ -95,11 +95,38 @@ def set_num_threads(n):
     if n > (1 << 20):
         raise ValueError(f"num_threads is too large: {n}")
     old = _num_threads
+    if _forked and n > 1:
+        import warnings
+
+        warnings.warn(
+            "im2col_ext: this process was forked; GNU OpenMP cannot start "
+            "threads in a forked child (it would hang), so the kernels stay "
+            "single-threaded here. Use the 'spawn' or 'forkserver' start "
+            "method for parallel kernels in worker processes.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        n = 1
     _num_threads = n
     return old
 
 
 _num_threads = _default_num_threads()
+
+# A forked child inherits the parent's OpenMP thread pool as dead threads:
+# libgomp hangs in its next parallel region.  Serial calls are safe, so a
+# forked child runs every kernel on one thread.
+cdef bint _forked = False
+
+
+def _after_fork_in_child():
+    global _num_threads, _forked
+    _forked = True
+    _num_threads = 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # ---------------------------------------------------------------- helpers

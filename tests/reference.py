@@ -128,7 +128,9 @@ def max_pool(x, kernel, stride, padding=0, dilation=1):
                             v = x[n, c, iy, ix]
                             if best is None or v > best or math.isnan(v):
                                 best, where = v, iy * W + ix
-                    out[n, c, oy, ox] = best
+                    # A window entirely in the padding (possible with dilation):
+                    # -inf and no index, as torch gives.
+                    out[n, c, oy, ox] = -np.inf if best is None else best
                     arg[n, c, oy, ox] = where
     return out, arg
 

@@ -113,3 +113,32 @@ def test_set_num_threads_checks_its_argument():
         im2col_ext.set_num_threads(1.5)
     with pytest.raises(ValueError, match="n"):
         im2col_ext.set_num_threads(0)
+
+
+def test_forked_child_runs_kernels_single_threaded(backend):
+    """libgomp cannot start threads in a forked child: the child must not hang."""
+    import os
+    import sys
+
+    if backend != "c" or not hasattr(os, "fork") or sys.platform == "darwin":
+        pytest.skip("fork + OpenMP is a property of the compiled kernels on Linux")
+    import subprocess
+
+    code = (
+        "import os, sys, warnings, numpy as np, im2col_ext\n"
+        "x = np.random.default_rng(0).standard_normal((8, 16, 32, 32))\n"
+        "im2col_ext.set_num_threads(2)\n"
+        "ref = im2col_ext.fold(im2col_ext.unfold(x, 3, padding=1), 32, 3, padding=1)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with warnings.catch_warnings(record=True) as w:\n"
+        "        warnings.simplefilter('always')\n"
+        "        im2col_ext.set_num_threads(2)\n"
+        "    ok = im2col_ext.get_num_threads() == 1 and len(w) == 1\n"
+        "    got = im2col_ext.fold(im2col_ext.unfold(x, 3, padding=1), 32, 3, padding=1)\n"
+        "    os._exit(0 if ok and np.array_equal(got, ref) else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], timeout=120, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
