@@ -78,6 +78,7 @@ def im2col(x5, cols7, g):
             dst[:, :, ky, kx] = src[:, :, ys, xs]
 
 
+@np.errstate(invalid="ignore", over="ignore")
 def col2im(cols7, x5, g):
     """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
     taps = [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
@@ -146,6 +147,7 @@ def max_pool_scatter(dout4, argmax4, dx4, g):
     dx4[...] = total.reshape(dx4.shape)
 
 
+@np.errstate(invalid="ignore", over="ignore")
 def avg_pool_forward(x4, out4, g):
     """Window mean with zero padding counted in the divisor ``kh*kw`` (torch's default)."""
     xp = _padded(x4[..., None], g, 0)[..., 0]
@@ -157,6 +159,7 @@ def avg_pool_forward(x4, out4, g):
     np.divide(acc, out4.dtype.type(g.kh * g.kw), out=out4)
 
 
+@np.errstate(invalid="ignore", over="ignore")
 def avg_pool_scatter(dout4, dx4, g):
     """Overwrite ``dx4`` with the gradient of :func:`avg_pool_forward`."""
     grad = dout4 / dout4.dtype.type(g.kh * g.kw)

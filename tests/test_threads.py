@@ -142,3 +142,25 @@ def test_forked_child_runs_kernels_single_threaded(backend):
     )
     proc = subprocess.run([sys.executable, "-c", code], timeout=120, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("user_value", [None, "ACTIVE"])
+def test_openmp_idle_threads_sleep_unless_the_user_says_otherwise(backend, user_value):
+    """Spinning OpenMP workers fought the BLAS threads (a 5x slower conv layer)."""
+    import os
+    import subprocess
+    import sys
+
+    if backend != "c" or not _backend.compiled.openmp:
+        pytest.skip("needs the compiled extension with OpenMP")
+    env = dict(os.environ, OMP_DISPLAY_ENV="TRUE")
+    env.pop("OMP_WAIT_POLICY", None)
+    if user_value:
+        env["OMP_WAIT_POLICY"] = user_value
+    code = "import os, im2col_ext; print('left:', os.environ.get('OMP_WAIT_POLICY'))"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert f"OMP_WAIT_POLICY = '{user_value or 'PASSIVE'}'" in shown, shown
+    assert f"left: {user_value}" in proc.stdout  # the environment is restored
