@@ -84,27 +84,49 @@ def _layout(layout):
 # the two core operations, on checked arguments
 # --------------------------------------------------------------------------
 
-def gather(x, g, layout):
-    """im2col of a checked 4-D ``x`` with geometry ``g`` into a new array."""
+def _check_out(out, shape, dtype, source, source_name):
+    """Check a caller-supplied output array; return it."""
+    check_array(out, "out")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
+    if out.dtype != dtype:
+        raise TypeError(f"out has dtype {out.dtype}, expected {dtype} (the dtype of {source_name})")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if np.may_share_memory(out, source):
+        raise ValueError(f"out must not overlap {source_name}")
+    return out
+
+
+def gather(x, g, layout, out=None):
+    """im2col of a checked 4-D ``x`` with geometry ``g`` into a new array (or ``out``)."""
     x = _native(x)
     shape = check_alloc(_cols_shape(g, layout), x.dtype, "cols")
-    cols = np.empty(shape, dtype=x.dtype)
+    if out is None:
+        cols = np.empty(shape, dtype=x.dtype)
+    else:
+        cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x5, cols7, kg = _views(x, cols, g, layout)
-        _backend.kernels(x.dtype, x5).im2col(x5, cols7, kg)
+        _backend.kernels(x.dtype, x5, cols7).im2col(x5, cols7, kg)
     return cols
 
 
-def accumulate(cols, g, layout):
-    """col2im of checked ``cols`` (shape ``_cols_shape(g, layout)``) into a new (N, C, H, W)."""
+def accumulate(cols, g, layout, out=None):
+    """col2im of checked ``cols`` (shape ``_cols_shape(g, layout)``) into a new (N, C, H, W) (or ``out``)."""
     cols = _native(cols)
     shape = check_alloc((g.n, g.c, g.h, g.w), cols.dtype, "output")
+    if out is None:
+        x = np.empty(shape, dtype=cols.dtype)
+    else:
+        x = _check_out(out, shape, cols.dtype, cols, "cols")
     if cols.size == 0:
-        return np.zeros(shape, dtype=cols.dtype)
-    x = np.empty(shape, dtype=cols.dtype)
-    if x.size:
+        x[...] = 0
+    elif x.size:
         x5, cols7, kg = _views(x, cols, g, layout)
-        _backend.kernels(cols.dtype, cols7).col2im(cols7, x5, kg)
+        _backend.kernels(cols.dtype, cols7, x5).col2im(cols7, x5, kg)
     return x
 
 
@@ -127,7 +149,7 @@ def _check_cols(cols, expected, name="cols"):
 # modern API
 # --------------------------------------------------------------------------
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch"):
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *, out=None):
     """Columns of every sliding window of ``x`` (N, C, H, W) in the given layout.
 
     Parameters
@@ -136,34 +158,45 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch"):
     kernel_size, stride, padding, dilation : int or pair of ints
     layout : {"torch", "cs231n", "6d"}
         See the module docstring.
+    out : ndarray, optional
+        A C-contiguous array of the result's shape and dtype to write into
+        (saves the allocation, whose page faults cost as much as the
+        gather itself for large columns).
 
     Returns
     -------
-    cols : ndarray of ``x.dtype``
+    cols : ndarray of ``x.dtype`` (``out`` when given)
     """
     layout = _layout(layout)
     check_array(x, "x", 4)
     g = conv_geometry(*x.shape, kernel_size, stride, padding, dilation)
-    return gather(x, g, layout)
+    return gather(x, g, layout, out)
 
 
-def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="torch"):
-    """Adjoint of :func:`im2col`: sum every column element back into an (N, C, H, W) image."""
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
+           out=None):
+    """Adjoint of :func:`im2col`: sum every column element back into an (N, C, H, W) image.
+
+    ``out``, if given, is a C-contiguous array of shape ``x_shape`` and the
+    dtype of ``cols`` that is overwritten with the result.
+    """
     layout = _layout(layout)
     check_array(cols, "cols")
     n, c, h, w = as_shape(x_shape, "x_shape")
     g = conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation)
     _check_cols(cols, _cols_shape(g, layout))
-    return accumulate(cols, g, layout)
+    return accumulate(cols, g, layout, out)
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, out=None):
     """``torch.nn.functional.unfold`` on NumPy arrays.
 
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W) or unbatched (C, H, W)
     kernel_size, dilation, padding, stride : int or pair of ints
+    out : ndarray, optional
+        C-contiguous, of the result's shape and dtype: written and returned.
 
     Returns
     -------
@@ -173,11 +206,15 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     batched = x.ndim == 4
     x4 = x if batched else x[None]
     g = conv_geometry(*x4.shape, kernel_size, stride, padding, dilation)
-    cols = gather(x4, g, "torch")
+    if out is not None and not batched:
+        check_array(out, "out", 2)
+        gather(x4, g, "torch", out[None])
+        return out
+    cols = gather(x4, g, "torch", out)
     return cols if batched else cols[0]
 
 
-def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, out=None):
     """``torch.nn.functional.fold`` on NumPy arrays (the adjoint of :func:`unfold`).
 
     Parameters
@@ -185,6 +222,8 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
     cols : ndarray, shape (N, C*kh*kw, L) or unbatched (C*kh*kw, L)
     output_size : int or pair of ints, the image (H, W)
     kernel_size, dilation, padding, stride : int or pair of ints
+    out : ndarray, optional
+        C-contiguous, of the result's shape and dtype: written and returned.
 
     Returns
     -------
@@ -207,7 +246,11 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"cols has {length} windows (last dimension), but output_size {(h, w)} "
             f"with these parameters gives {g.oh}*{g.ow} = {g.oh * g.ow}"
         )
-    x = accumulate(c3, g, "torch")
+    if out is not None and not batched:
+        check_array(out, "out", 3)
+        accumulate(c3, g, "torch", out[None])
+        return out
+    x = accumulate(c3, g, "torch", out)
     return x if batched else x[0]
 
 
@@ -242,24 +285,30 @@ def get_im2col_indices(x_shape, field_height, field_width, padding=1, stride=1, 
     return k, i, j
 
 
-def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=False):
-    """cs231n's ``im2col_indices``: columns ``(C*fh*fw, oh*ow*N)``, the batch fastest."""
+def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=False, *,
+                   out=None):
+    """cs231n's ``im2col_indices``: columns ``(C*fh*fw, oh*ow*N)``, the batch fastest.
+
+    ``out`` (an extension): a C-contiguous array of that shape and
+    ``x.dtype`` to write into.
+    """
     check_array(x, "x", 4)
     g = _cs231n_geometry(x.shape, field_height, field_width, padding, stride)
-    return gather(x, g, "cs231n")
+    return gather(x, g, "cs231n", out)
 
 
 def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stride=1,
-                   verbose=False):
+                   verbose=False, *, out=None):
     """cs231n's ``col2im_indices``: the adjoint of :func:`im2col_indices`.
 
     Returns an array of shape ``x_shape`` and the dtype of ``cols``.  ``cols``
-    must have exactly the shape ``(C*fh*fw, oh*ow*N)``.
+    must have exactly the shape ``(C*fh*fw, oh*ow*N)``.  ``out`` (an
+    extension): a C-contiguous array of shape ``x_shape`` to write into.
     """
     check_array(cols, "cols", 2)
     g = _cs231n_geometry(x_shape, field_height, field_width, padding, stride)
     _check_cols(cols, _cols_shape(g, "cs231n"))
-    return accumulate(cols, g, "cs231n")
+    return accumulate(cols, g, "cs231n", out)
 
 
 # --------------------------------------------------------------------------

@@ -177,3 +177,63 @@ def test_outputs_never_alias_inputs():
 def test_backend_attribute_names_the_kernels(backend):
     assert im2col_ext.backend == backend
     assert im2col_ext.backend in ("c", "numpy")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_out_argument_is_written_and_returned(dtype):
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((3, 2, 6, 5)) * 5).astype(dtype)
+    cases = [
+        (lambda out: im2col_ext.unfold(x, 3, padding=1, stride=2, out=out),
+         lambda: ref.unfold(x, 3, 1, 1, 2)),
+        (lambda out: im2col_ext.unfold(x[0], 3, padding=1, out=out),
+         lambda: ref.unfold(x[:1], 3, 1, 1, 1)[0]),
+        (lambda out: im2col_ext.im2col_indices(x, 3, 2, 1, 1, out=out),
+         lambda: ref.im2col_cs231n(x, 3, 2, 1, 1)),
+        (lambda out: im2col_ext.im2col(x, 2, layout="6d", out=out),
+         lambda: im2col_ext.im2col(x, 2, layout="6d")),
+    ]
+    for call, expect in cases:
+        e = expect()
+        out = np.full(e.shape, 7, dtype=dtype)
+        got = call(out)
+        assert got is out
+        np.testing.assert_array_equal(out, e)
+    cols = ref.unfold(x, 3, 1, 1, 2)
+    out = np.full(x.shape, 7, dtype=dtype)
+    assert im2col_ext.fold(cols, (6, 5), 3, padding=1, stride=2, out=out) is out
+    np.testing.assert_allclose(out, ref.fold(cols, (6, 5), 3, 1, 1, 2), rtol=1e-5)
+    out3 = np.full(x.shape[1:], 7, dtype=dtype)
+    assert im2col_ext.fold(cols[0], (6, 5), 3, padding=1, stride=2, out=out3) is out3
+    np.testing.assert_allclose(out3, ref.fold(cols[:1], (6, 5), 3, 1, 1, 2)[0], rtol=1e-5)
+    c2 = ref.im2col_cs231n(x, 3, 3, 1, 1)
+    out = np.full(x.shape, 7, dtype=dtype)
+    assert im2col_ext.col2im_indices(c2, x.shape, out=out) is out
+    np.testing.assert_allclose(out, ref.col2im_cs231n(c2, x.shape, 3, 3, 1, 1), rtol=1e-5)
+    empty = np.zeros((9, 0), dtype=dtype)
+    out = np.full((0, 1, 4, 4), 7, dtype=dtype)
+    assert im2col_ext.col2im_indices(empty, (0, 1, 4, 4), out=out) is out
+
+
+def test_out_argument_is_checked():
+    x = np.random.default_rng(12).standard_normal((2, 2, 5, 5))
+    good = np.empty((2, 18, 25))
+    with pytest.raises(ValueError, match="out has shape"):
+        im2col_ext.unfold(x, 3, padding=1, out=good[:1])
+    with pytest.raises(TypeError, match="out has dtype"):
+        im2col_ext.unfold(x, 3, padding=1, out=good.astype(np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        im2col_ext.unfold(x, 3, padding=1, out=np.empty((25, 18, 2)).T)
+    ro = good.copy()
+    ro.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        im2col_ext.unfold(x, 3, padding=1, out=ro)
+    with pytest.raises(TypeError, match="out"):
+        im2col_ext.unfold(x, 3, padding=1, out=[[0.0]])
+    cols = im2col_ext.unfold(x, 1)
+    with pytest.raises(ValueError, match="overlap"):
+        im2col_ext.fold(cols, 5, 1, out=cols.reshape(x.shape))
+    before = x.copy()
+    with pytest.raises(ValueError, match="overlap"):
+        im2col_ext.im2col(x, 1, out=x.reshape(2, 2, 25))
+    np.testing.assert_array_equal(x, before)
