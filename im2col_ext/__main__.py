@@ -53,6 +53,10 @@ def demo(args=None):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the bench has its own options (and --help)
+        from im2col_ext import bench
+
+        return bench.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m im2col_ext", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["info", "demo", "bench"])
