@@ -27,6 +27,7 @@ from im2col_ext._kernels cimport (
     i2c_col2im_accumulate_f32, i2c_col2im_accumulate_f64,
     i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
     i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
+    i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
     i2c_avg_pool_forward_f32, i2c_avg_pool_forward_f64,
     i2c_avg_pool_scatter_f32, i2c_avg_pool_scatter_f64,
     i2c_openmp_enabled, i2c_default_num_threads,
@@ -35,7 +36,7 @@ from im2col_ext._kernels cimport (
 
 __all__ = [
     "name", "openmp", "build_info", "get_num_threads", "set_num_threads",
-    "im2col", "col2im", "max_pool_forward", "max_pool_scatter",
+    "im2col", "col2im", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
     "avg_pool_forward", "avg_pool_scatter",
 ]
 
@@ -292,6 +293,33 @@ def max_pool_scatter(dout4, argmax4, dx4, g):
     else:
         _max_bwd[double](d, a, o, &geo)
     _copy_back(dx4, o)
+
+
+cdef void _max_tie_bwd(const real[:, :, :, :] x4, const real[:, :, :, ::1] out4,
+                       const real[:, :, :, ::1] dout4, real[:, :, :, ::1] dx4,
+                       i2c_geom *geo) noexcept:
+    _el_strides(geo.xs, x4.strides, 4, sizeof(real))
+    with nogil:
+        if real is float:
+            i2c_max_pool_tie_scatter_f32(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], &dout4[0, 0, 0, 0],
+                                         &dx4[0, 0, 0, 0], geo, _num_threads)
+        else:
+            i2c_max_pool_tie_scatter_f64(&x4[0, 0, 0, 0], &out4[0, 0, 0, 0], &dout4[0, 0, 0, 0],
+                                         &dx4[0, 0, 0, 0], geo, _num_threads)
+
+
+def max_pool_tie_scatter(x4, out4, dout4, dx4, g):
+    """Overwrite ``dx4`` with ``dout4`` shared among the tied maxima of every window."""
+    cdef i2c_geom geo
+    _fill(&geo, g)
+    o = _c_in(out4)
+    d = _c_in(dout4)
+    r = _c_out(dx4)
+    if _kind((x4, out4, dout4, dx4)) == "f":
+        _max_tie_bwd[float](x4, o, d, r, &geo)
+    else:
+        _max_tie_bwd[double](x4, o, d, r, &geo)
+    _copy_back(dx4, r)
 
 
 cdef void _avg_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,

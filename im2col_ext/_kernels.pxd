@@ -27,6 +27,9 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_max_pool_scatter_f32(const float *dout, const int64_t *argmax, float *dx, const i2c_geom *g, int num_threads)
     void i2c_max_pool_scatter_f64(const double *dout, const int64_t *argmax, double *dx, const i2c_geom *g, int num_threads)
 
+    void i2c_max_pool_tie_scatter_f32(const float *x, const float *out, const float *dout, float *dx, const i2c_geom *g, int num_threads)
+    void i2c_max_pool_tie_scatter_f64(const double *x, const double *out, const double *dout, double *dx, const i2c_geom *g, int num_threads)
+
     void i2c_avg_pool_forward_f32(const float *x, float *out, const i2c_geom *g, int num_threads)
     void i2c_avg_pool_forward_f64(const double *x, double *out, const i2c_geom *g, int num_threads)
 

@@ -148,6 +148,58 @@ def max_pool_scatter(dout4, argmax4, dx4, g):
 
 
 @np.errstate(invalid="ignore", over="ignore")
+def max_pool_tie_scatter(x4, out4, dout4, dx4, g):
+    """Overwrite ``dx4`` with ``dout4`` shared among the tied maxima of every window.
+
+    A tap ties when it equals the window's value in ``out4`` (or both are
+    NaN); with ``cnt`` tied in-bounds taps, ``share = dout / max(cnt, 1)``
+    (in the dtype of ``dout4``) and every in-bounds tap gets ``mask *
+    share`` -- so a tap that does not tie gets ``0 * share``, a signed zero
+    or NaN, exactly as in the cs231n formula.  Non-overlapping windows store
+    their values; overlapping ones add them in ``(oy, ox)`` order onto 0
+    (the taps are walked in reverse row-major order for that).  Any dtypes:
+    integer ``x4``/``out4`` work with a float ``dout4``/``dx4``.
+    """
+    padded = bool(g.ph or g.pw)
+    xp = _padded(x4[..., None], g, 0)[..., 0]
+    nan_out = None
+    if out4.dtype.kind == "f":
+        nan_out = np.isnan(out4)
+        if not nan_out.any():
+            nan_out = None
+    count = np.zeros(out4.shape, dtype=np.intp)
+    ties = {}
+    for ky in range(g.kh):
+        for kx in range(g.kw):
+            ys, xs = _tap(g, ky, kx)
+            val = xp[:, :, ys, xs]
+            tie = val == out4
+            if nan_out is not None:
+                tie |= nan_out & np.isnan(val)
+            if padded:
+                tie &= _tap_index(g, ky, kx)[1]
+            count += tie
+            ties[ky, kx] = (ys, xs, tie)
+    np.maximum(count, 1, out=count)
+    share = dout4 / count.astype(dx4.dtype)
+    store = g.sh >= g.kh and g.sw >= g.kw and g.dh == 1 and g.dw == 1
+    if padded:
+        buf = np.zeros((g.n, g.c, g.h + 2 * g.ph, g.w + 2 * g.pw), dtype=dx4.dtype)
+    else:
+        buf = dx4
+        buf[...] = 0
+    for ky in reversed(range(g.kh)):
+        for kx in reversed(range(g.kw)):
+            ys, xs, tie = ties[ky, kx]
+            if store:
+                np.multiply(tie, share, out=buf[:, :, ys, xs], casting="unsafe")
+            else:
+                buf[:, :, ys, xs] += tie * share
+    if padded:
+        dx4[...] = buf[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w]
+
+
+@np.errstate(invalid="ignore", over="ignore")
 def avg_pool_forward(x4, out4, g):
     """Window mean with zero padding counted in the divisor ``kh*kw`` (torch's default)."""
     xp = _padded(x4[..., None], g, 0)[..., 0]

@@ -80,6 +80,27 @@ void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, con
 void i2c_max_pool_scatter_f32(const float *dout, const int64_t *argmax, float *dx, const i2c_geom *g, int num_threads);
 void i2c_max_pool_scatter_f64(const double *dout, const int64_t *argmax, double *dx, const i2c_geom *g, int num_threads);
 
+/* max-pool tie scatter (backward of the cs231n "reshape" max pool): every
+ * maximum of a window shares its gradient.  For each window, with o its
+ * value in out, a tap "ties" when x == o, or when o is NaN and x is NaN;
+ * cnt is the number of in-bounds taps that tie and
+ *   share = dout / (T)(cnt > 0 ? cnt : 1)          (one IEEE division in T)
+ * Every in-bounds tap then receives m * share with m = (T)1 for a tie and
+ * (T)0 otherwise -- exactly NumPy's `mask * share`, so a non-tied tap gets
+ * a signed zero (the sign of share), or NaN when share is NaN or infinite.
+ * dx = 0 first; non-overlapping windows (sh >= kh, sw >= kw, no dilation)
+ * store their values, so a -0.0 survives; otherwise the values are added
+ * in (oy, ox) order, taps row-major within a window.  Padding taps never
+ * tie and receive nothing.
+ *   x    : input, (n, c, h, w), strides g->xs[0..3], read only
+ *   out  : C-contiguous (n, c, oh, ow), read only: the window maxima
+ *   dout : C-contiguous (n, c, oh, ow), read only
+ *   dx   : C-contiguous (n, c, h, w), written                             */
+void i2c_max_pool_tie_scatter_f32(const float *x, const float *out, const float *dout, float *dx,
+                                  const i2c_geom *g, int num_threads);
+void i2c_max_pool_tie_scatter_f64(const double *x, const double *out, const double *dout,
+                                  double *dx, const i2c_geom *g, int num_threads);
+
 /* average-pool forward: out = (sum of the window, padding counted as 0,
  * taps added row-major onto 0) / (T)(kh*kw).
  *   x   : input, (n, c, h, w), strides g->xs[0..3], read only

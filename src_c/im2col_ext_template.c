@@ -490,6 +490,39 @@ static void FN(max_pool_plane)(const T *xp, T *op, int64_t *ap, const i2c_geom *
     }
 }
 
+/* max_pool_plane for 2x2 windows without padding or dilation and with unit
+ * column stride in x: the same scan (a, b, c, d in row-major order, a
+ * starts, a later tap replaces when greater or NaN), unrolled. */
+static void FN(max_pool_plane_2x2)(const T *xp, T *op, int64_t *ap, const i2c_geom *g)
+{
+    const int64_t xs2 = g->xs[2], sh = g->sh, sw = g->sw, w = g->w;
+    int64_t oy, ox;
+    for (oy = 0; oy < g->oh; oy++) {
+        const int64_t iy = oy * sh;
+        const T *x0 = xp + iy * xs2, *x1 = x0 + xs2;
+        T *orow = op + oy * g->ow;
+        int64_t *arow = ap + oy * g->ow;
+        for (ox = 0; ox < g->ow; ox++) {
+            const int64_t ix = ox * sw;
+            const T a = x0[ix], b = x0[ix + 1], c = x1[ix], d = x1[ix + 1];
+            T best = a;
+            int64_t bi = 0;
+            int u;
+            u = (b > best) | (b != b);
+            best = u ? b : best;
+            bi = u ? 1 : bi;
+            u = (c > best) | (c != c);
+            best = u ? c : best;
+            bi = u ? w : bi;
+            u = (d > best) | (d != d);
+            best = u ? d : best;
+            bi = u ? w + 1 : bi;
+            orow[ox] = best;
+            arow[ox] = iy * w + ix + bi;
+        }
+    }
+}
+
 /* See im2col_ext.h.  x: (n, c, h, w) strides g->xs[0..3]; out, argmax:
  * C-contiguous (n, c, oh, ow). */
 void FN(i2c_max_pool_forward)(const T *x, T *out, int64_t *argmax, const i2c_geom *g,
@@ -498,6 +531,9 @@ void FN(i2c_max_pool_forward)(const T *x, T *out, int64_t *argmax, const i2c_geo
     const int64_t planes = g->n * g->c;
     const int64_t per_plane = g->kh * g->kw * g->oh * g->ow;
     const int64_t osz = g->oh * g->ow;
+    /* 2x2 windows entirely inside the image (every tap in bounds) */
+    const int fast2x2 = g->kh == 2 && g->kw == 2 && g->ph == 0 && g->pw == 0 &&
+                        g->dh == 1 && g->dw == 1 && g->xs[3] == 1;
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
@@ -506,8 +542,12 @@ void FN(i2c_max_pool_forward)(const T *x, T *out, int64_t *argmax, const i2c_geo
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / g->c, ci = p % g->c;
-        FN(max_pool_plane)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
-                           argmax + p * osz, g);
+        if (fast2x2)
+            FN(max_pool_plane_2x2)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
+                                   argmax + p * osz, g);
+        else
+            FN(max_pool_plane)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
+                               argmax + p * osz, g);
     }
 }
 
@@ -542,6 +582,117 @@ void FN(i2c_max_pool_scatter)(const T *dout, const int64_t *argmax, T *dx, const
                 if (a[i] >= 0)
                     o[a[i]] += d[i];
         }
+    }
+}
+
+/* A tap of a window whose maximum is o "ties" when it equals o, or when both
+ * are NaN (onan: o != o).  Quiet comparisons: NaN raises no exception. */
+#define I2C_TIES(val, o, onan) (((val) == (o)) | ((onan) & ((val) != (val))))
+
+/* One (n, c) plane of the tie scatter.  xp: (h, w) strides g->xs[2..3];
+ * op, dp: (oh, ow) C-contiguous; xo: (h, w) C-contiguous, zeroed by the
+ * caller; store: windows do not overlap (store instead of add). */
+static void FN(tie_scatter_plane)(const T *xp, const T *op, const T *dp, T *xo,
+                                  const i2c_geom *g, int store)
+{
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3];
+    int64_t oy, ox, ky, kx;
+    for (oy = 0; oy < g->oh; oy++) {
+        const int64_t offy = oy * g->sh - g->ph;
+        int64_t ky0, ky1;
+        i2c_range(offy, g->dh, g->h, g->kh, &ky0, &ky1);
+        for (ox = 0; ox < g->ow; ox++) {
+            const int64_t offx = ox * g->sw - g->pw;
+            const T o = op[oy * g->ow + ox];
+            const int onan = o != o;
+            int64_t kx0, kx1, cnt = 0;
+            T share;
+            i2c_range(offx, g->dw, g->w, g->kw, &kx0, &kx1);
+            for (ky = ky0; ky < ky1; ky++) {
+                const T *xr = xp + (offy + ky * g->dh) * xs2;
+                for (kx = kx0; kx < kx1; kx++) {
+                    const T val = xr[(offx + kx * g->dw) * xs3];
+                    cnt += I2C_TIES(val, o, onan);
+                }
+            }
+            share = dp[oy * g->ow + ox] / (T)(cnt > 0 ? cnt : 1);
+            for (ky = ky0; ky < ky1; ky++) {
+                const int64_t iy = offy + ky * g->dh;
+                const T *xr = xp + iy * xs2;
+                T *dr = xo + iy * g->w;
+                for (kx = kx0; kx < kx1; kx++) {
+                    const int64_t ix = offx + kx * g->dw;
+                    const T val = xr[ix * xs3];
+                    /* m * share, not a select: 0 * share is -0.0 or NaN
+                     * exactly as in NumPy's mask * share */
+                    const T m = I2C_TIES(val, o, onan) ? (T)1 : (T)0;
+                    if (store)
+                        dr[ix] = m * share;
+                    else
+                        dr[ix] += m * share;
+                }
+            }
+        }
+    }
+}
+
+/* tie_scatter_plane for non-overlapping 2x2 windows without padding or
+ * dilation and with unit column stride in x (the cs231n reshape case):
+ * the same operations, with the taps unrolled. */
+static void FN(tie_scatter_plane_2x2)(const T *xp, const T *op, const T *dp, T *xo,
+                                      const i2c_geom *g)
+{
+    const int64_t xs2 = g->xs[2], sh = g->sh, sw = g->sw, w = g->w;
+    int64_t oy, ox;
+    for (oy = 0; oy < g->oh; oy++) {
+        const T *x0 = xp + oy * sh * xs2, *x1 = x0 + xs2;
+        T *d0 = xo + oy * sh * w, *d1 = d0 + w;
+        const T *orow = op + oy * g->ow, *drow = dp + oy * g->ow;
+        for (ox = 0; ox < g->ow; ox++) {
+            const int64_t ix = ox * sw;
+            const T o = orow[ox];
+            const int onan = o != o;
+            const T a = x0[ix], b = x0[ix + 1], c = x1[ix], d = x1[ix + 1];
+            const int ta = I2C_TIES(a, o, onan), tb = I2C_TIES(b, o, onan);
+            const int tc = I2C_TIES(c, o, onan), td = I2C_TIES(d, o, onan);
+            const int cnt = ta + tb + tc + td;
+            const T share = drow[ox] / (T)(cnt > 0 ? cnt : 1);
+            d0[ix] = (T)ta * share;
+            d0[ix + 1] = (T)tb * share;
+            d1[ix] = (T)tc * share;
+            d1[ix + 1] = (T)td * share;
+        }
+    }
+}
+
+#undef I2C_TIES
+
+/* See im2col_ext.h.  x: (n, c, h, w) strides g->xs[0..3]; out, dout:
+ * C-contiguous (n, c, oh, ow); dx: C-contiguous (n, c, h, w), overwritten. */
+void FN(i2c_max_pool_tie_scatter)(const T *x, const T *out, const T *dout, T *dx,
+                                  const i2c_geom *g, int num_threads)
+{
+    const int64_t planes = g->n * g->c;
+    const int64_t osz = g->oh * g->ow, isz = g->h * g->w;
+    const int store = g->sh >= g->kh && g->sw >= g->kw && g->dh == 1 && g->dw == 1;
+    const int fast2x2 = store && g->kh == 2 && g->kw == 2 && g->ph == 0 && g->pw == 0 &&
+                        g->xs[3] == 1;
+    const int nt = i2c_plan_threads(num_threads, planes, g->kh * g->kw * osz + isz);
+    int64_t p;
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+    for (p = 0; p < planes; p++) {
+        const int64_t ni = p / g->c, ci = p % g->c;
+        T *o = dx + p * isz;
+        memset(o, 0, (size_t)isz * sizeof(T));
+        if (fast2x2)
+            FN(tie_scatter_plane_2x2)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
+                                      dout + p * osz, o, g);
+        else
+            FN(tie_scatter_plane)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
+                                  dout + p * osz, o, g, store);
     }
 }
 

@@ -510,3 +510,138 @@ def test_geometry_is_plain_tuple():
     cols = np.empty((1, 1, 1, 1, 2, 2, 1))
     C.im2col(x, cols, g)
     np.testing.assert_array_equal(cols.ravel(), [0, 1, 2, 3])
+
+
+# ------------------------------------------------------------------ max-pool tie scatter
+
+def _overlapping(g):
+    return not (g.sh >= g.kh and g.sw >= g.kw and g.dh == 1 and g.dw == 1)
+
+
+def check_tie_scatter(x, g, dout=None, out=None, in_kind="c"):
+    """C and NumPy tie scatter on the same arrays; returns the C result."""
+    xv = view_as(x, in_kind)
+    dt = x.dtype
+    shape = (g.n, g.c, g.oh, g.ow)
+    if out is None:
+        out, arg = np.empty(shape, dt), np.empty(shape, np.int64)
+        P.max_pool_forward(x, out, arg, g)
+    if dout is None:
+        dout = data(np.random.default_rng(g.h * 7 + g.w), shape, dt, special=True)
+        dout.flat[::3] = -1.5
+    da, db = np.empty(x.shape, dt), np.empty(x.shape, dt)
+    C.max_pool_tie_scatter(xv, out, dout, da, g)
+    P.max_pool_tie_scatter(xv, out, dout, db, g)
+    # sums (overlapping windows) may keep either NaN's payload
+    assert_bitwise(da, db, f"max_pool_tie_scatter {g}", nan_payload=not _overlapping(g))
+    return da
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tie_scatter_by_hand(dtype):
+    nan, inf = np.nan, np.inf
+    g = conv_geometry(1, 1, 2, 6, 2, 2, 0, 1)
+    x = np.array([[[[1, 1, 3, 0, nan, 5],
+                    [1, 1, 3, 3, 2, nan]]]], dtype)
+    out = np.array([[[[1, 3, nan]]]], dtype)
+    dout = np.array([[[[1, 6, 4]]]], dtype)
+    dx = check_tie_scatter(x, g, dout, out)
+    expect = np.array([[[[0.25, 0.25, 2, 0, 2, 0], [0.25, 0.25, 2, 2, 0, 2]]]], dtype)
+    assert_bitwise(dx, expect)
+    # all -inf: four ties; -0.0 == 0.0 ties too
+    x = np.array([[[[-inf, -inf, -0.0, 0.0], [-inf, -inf, -1, 0.0]]]], dtype)[..., :4]
+    g = conv_geometry(1, 1, 2, 4, 2, 2, 0, 1)
+    out = np.array([[[[-inf, 0.0]]]], dtype)
+    dx = check_tie_scatter(x, g, np.array([[[[2, 3]]]], dtype), out)
+    np.testing.assert_array_equal(dx, [[[[0.5, 0.5, 1, 1], [0.5, 0.5, 0, 1]]]])
+    # non-tied taps get 0 * share: -0.0 for a negative gradient, NaN for inf
+    dx = check_tie_scatter(x, g, np.array([[[[-2, inf]]]], dtype), out)
+    assert_bitwise(dx[0, 0, :, :2], np.full((2, 2), -0.5, dtype))
+    assert np.isnan(dx[0, 0, 1, 2]) and dx[0, 0, 0, 2] == inf
+    # out matching no tap (count 0): every tap gets 0 * dout
+    dx = check_tie_scatter(x, g, np.array([[[[-2, 5]]]], dtype), np.array([[[[7, 7]]]], dtype))
+    assert_bitwise(dx, np.array([[[[-0.0, -0.0, 0, 0], [-0.0, -0.0, 0, 0]]]], dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tie_scatter_overlapping_by_hand(dtype):
+    # 2x2 windows, stride 1: the centre pixel ties in all four windows
+    g = conv_geometry(1, 1, 3, 3, 2, 1, 0, 1)
+    x = np.array([[[[0, 1, 0], [1, 1, 1], [0, 1, 0]]]], dtype)
+    dout = np.array([[[[3, 6], [9, 12]]]], dtype)
+    dx = check_tie_scatter(x, g, dout)
+    expect = [[[[0, 3 / 3 + 6 / 3, 0],
+                [3 / 3 + 9 / 3, 3 / 3 + 6 / 3 + 9 / 3 + 12 / 3, 6 / 3 + 12 / 3],
+                [0, 9 / 3 + 12 / 3, 0]]]]
+    np.testing.assert_allclose(dx, expect, rtol=1e-6)
+    # padding never ties, even with a maximum of 0
+    g = conv_geometry(1, 1, 2, 2, 3, 3, 1, 1)    # one window, 5 of its 9 taps padding
+    x = np.array([[[[0, -1], [-1, 0]]]], dtype)
+    dx = check_tie_scatter(x, g, np.ones((1, 1, 1, 1), dtype))
+    np.testing.assert_array_equal(dx, [[[[0.5, 0], [0, 0.5]]]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(g=geometries(), seed=st.integers(0, 2**32 - 1), special=st.booleans())
+def test_tie_scatter_random(dtype, g, seed, special):
+    rng = np.random.default_rng(seed)
+    if special:
+        x = data(rng, (g.n, g.c, g.h, g.w), dtype, special=True)
+    else:
+        x = rng.integers(-2, 3, size=(g.n, g.c, g.h, g.w)).astype(dtype)   # many ties
+    check_tie_scatter(x, g)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("in_kind", ["c", "strided", "negative", "fortran", "readonly"])
+def test_tie_scatter_strides_and_fast_paths(dtype, in_kind):
+    rng = np.random.default_rng(12)
+    for g in [conv_geometry(2, 3, 8, 6, 2, 2, 0, 1),      # the 2x2 fast paths
+              conv_geometry(2, 3, 9, 7, 2, 3, 0, 1),      # 2x2, stride 3, uncovered pixels
+              conv_geometry(2, 2, 6, 9, 3, 3, 0, 1),
+              conv_geometry(2, 2, 9, 9, 3, 1, 1, 1),
+              conv_geometry(1, 3, 7, 10, (3, 2), (2, 3), (1, 1), (2, 1)),
+              conv_geometry(1, 2, 6, 6, 2, 2, 0, 2)]:     # dilated 2x2: generic path
+        x = data(rng, (g.n, g.c, g.h, g.w), dtype, special=True)
+        check_tie_scatter(x, g, in_kind=in_kind)
+        # and the forward pass on the same views (2x2 fast path included)
+        check_pools(x, g, in_kind)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pool_forward_2x2_signed_zeros_and_nan_payloads(dtype):
+    rng = np.random.default_rng(13)
+    g = conv_geometry(3, 4, 10, 12, 2, 2, 0, 1)
+    x = rng.choice(np.array([0.0, -0.0, np.nan, -np.nan, -1.0], dtype), size=(3, 4, 10, 12))
+    u = x.view(f"u{x.itemsize}")
+    u[np.isnan(x)] |= rng.integers(1, 50, size=int(np.isnan(x).sum())).astype(u.dtype)
+    for kind in ["c", "strided"]:
+        check_pools(x, g, kind)
+        check_tie_scatter(x, g, in_kind=kind)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tie_scatter_threads(dtype):
+    rng = np.random.default_rng(14)
+    old = C.get_num_threads()
+    try:
+        for g in [conv_geometry(6, 5, 20, 18, 2, 2, 0, 1), conv_geometry(6, 5, 21, 19, 3, 1, 1, 1)]:
+            x = rng.integers(-2, 3, size=(g.n, g.c, g.h, g.w)).astype(dtype)
+            res = []
+            for nt in (1, 2):
+                C.set_num_threads(nt)
+                res.append(bits(check_tie_scatter(x, g)))
+            assert res[0] == res[1]
+    finally:
+        C.set_num_threads(old)
+
+
+def test_tie_scatter_dtype_errors():
+    g = conv_geometry(1, 1, 2, 2, 2, 2, 0, 1)
+    x = np.zeros((1, 1, 2, 2))
+    o = np.zeros((1, 1, 1, 1))
+    with pytest.raises(TypeError):
+        C.max_pool_tie_scatter(x.astype(np.float32), o, o, np.empty_like(x), g)
+    with pytest.raises(TypeError):
+        C.max_pool_tie_scatter(x.astype(np.int64), o.astype(np.int64), o.astype(np.int64),
+                               np.empty((1, 1, 2, 2), np.int64), g)

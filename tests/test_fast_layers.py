@@ -511,3 +511,158 @@ def test_assignment2_oneline_reexports(tmp_path):
         drop_cs231n_modules()
         sys.modules.update(saved)
         importlib.invalidate_caches()
+
+
+# --------------------------------------------------------------------------
+# the reshape max-pool path against its previous pure-NumPy formulation
+# --------------------------------------------------------------------------
+
+def _old_reshape_forward(x, ph):
+    """The reshape forward pass as it was written before the kernels (the oracle)."""
+    n, c, h, w = x.shape
+    x_reshaped = x.reshape(n, c, h // ph, ph, w // ph, ph)
+    out = x_reshaped.max(axis=3).max(axis=4)
+    return out, (x, x_reshaped, out)
+
+
+def _old_reshape_backward(dout, cache):
+    """The reshape backward pass as it was written before the kernels (the oracle)."""
+    x, x_reshaped, out = cache
+    out6 = out[:, :, :, None, :, None]
+    mask = x_reshaped == out6
+    if out.dtype.kind == "f":
+        nan_out = np.isnan(out6)
+        if nan_out.any():
+            mask |= nan_out & np.isnan(x_reshaped)
+    counts = mask.sum(axis=(3, 5), keepdims=True)
+    np.maximum(counts, 1, out=counts)
+    dtype = x.dtype if x.dtype.kind == "f" else np.result_type(dout.dtype, np.float64)
+    with np.errstate(all="ignore"):
+        share = dout[:, :, :, None, :, None].astype(dtype, copy=False) / counts.astype(dtype)
+        dx = np.empty(x.shape, dtype=dtype)
+        np.multiply(mask, share, out=dx.reshape(x_reshaped.shape), casting="unsafe")
+    return dx
+
+
+def _assert_same_bits(a, b, what):
+    assert a.dtype == b.dtype and a.shape == b.shape, what
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    if a.dtype.kind == "f":
+        a, b = a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}")
+    bad = np.argwhere(a != b)
+    assert len(bad) == 0, f"{what}: {len(bad)} elements differ, first at {bad[0]}"
+
+
+def _check_reshape_path(x, ph, dout):
+    out_o, cache_o = _old_reshape_forward(x, ph)
+    out, cache = max_pool_forward_fast(x, _pool(ph, ph, ph))
+    assert cache[0] == "reshape"
+    cx, x_reshaped, cout = cache[1]
+    assert cx is x and cout is out
+    assert x_reshaped.shape == cache_o[1].shape
+    assert x.size == 0 or np.shares_memory(x_reshaped, x)
+    _assert_same_bits(out, out_o, "out")
+    dx = max_pool_backward_fast(dout, cache)
+    dx_o = _old_reshape_backward(dout, cache_o)
+    _assert_same_bits(dx, dx_o, "dx")
+    return out, dx
+
+
+def _with_payloads(x, rng):
+    """x with random payloads on its NaNs, and -0.0 / +0.0 mixed in."""
+    if x.dtype.kind == "f":
+        u = x.view(f"u{x.itemsize}")
+        nan = np.isnan(x)
+        u[nan] |= rng.integers(1, 50, size=int(nan.sum())).astype(u.dtype)
+    return x
+
+
+_SPECIAL = np.array([0.0, -0.0, np.nan, -np.nan, 1.0, 1.0, -1.0, np.inf, -np.inf, 2.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ph", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["random", "ties", "special", "zeros"])
+@pytest.mark.parametrize("layout", ["c", "fortran", "strided"])
+def test_pool_reshape_matches_old_formula(dtype, ph, kind, layout):
+    rng = np.random.default_rng(hash((ph, kind, layout)) % 2**32)
+    shape = (3, 4, 4 * ph, 6 * ph)
+    if kind == "random":
+        x = rng.standard_normal(shape)
+    elif kind == "ties":
+        x = rng.integers(-1, 2, size=shape).astype(np.float64)
+    elif kind == "special":
+        x = rng.choice(_SPECIAL, size=shape)
+    else:   # ReLU-like: many all-zero windows, only +0.0 ...
+        x = np.maximum(rng.standard_normal(shape), 0)
+    x = _with_payloads(x.astype(dtype), rng)
+    if layout == "fortran":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=3)[:, :, :, ::2]
+    oshape = (shape[0], shape[1], shape[2] // ph, shape[3] // ph)
+    dout = rng.standard_normal(oshape)
+    dout.flat[::7] = -0.0
+    dout.flat[::11] = -2.0
+    _check_reshape_path(x, ph, dout.astype(dtype))
+    # a gradient of another dtype, with infinities and NaNs
+    dout.flat[::13] = np.inf
+    dout.flat[::17] = np.nan
+    _check_reshape_path(x, ph, dout)
+    _check_reshape_path(x, ph, rng.integers(-3, 4, size=oshape))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pool_reshape_mixed_zero_signs_and_nan_payloads(dtype):
+    # ... and windows whose tied maxima differ in their bits, where the
+    # kernel's choice and NumPy's (layout-dependent) choice can differ
+    rng = np.random.default_rng(21)
+    for layout in ["c", "fortran", "strided"]:
+        x = rng.choice(np.array([0.0, -0.0, -1.0, np.nan], dtype), size=(2, 3, 8, 8))
+        x = _with_payloads(x, rng)
+        if layout == "fortran":
+            x = np.asfortranarray(x)
+        elif layout == "strided":
+            x = np.repeat(x, 2, axis=3)[:, :, :, ::2]
+        _check_reshape_path(x, 2, rng.standard_normal((2, 3, 4, 4)).astype(dtype))
+    # a signalling NaN alone in its window
+    x = np.zeros((1, 1, 2, 4), dtype)
+    x.view(f"u{x.itemsize}")[0, 0, 1, 1] = 0x7F800001 if dtype == np.float32 else 0x7FF0000000000001
+    _check_reshape_path(x, 2, np.ones((1, 1, 1, 2), dtype))
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.float16, np.int64, np.int8, np.uint8, np.bool_, ">f8"])
+def test_pool_reshape_other_dtypes_match_old_formula(dtype):
+    rng = np.random.default_rng(22)
+    x = rng.integers(0, 3, size=(2, 3, 6, 4)).astype(dtype)
+    _check_reshape_path(x, 2, rng.standard_normal((2, 3, 3, 2)))
+    _check_reshape_path(x, 2, rng.standard_normal((2, 3, 3, 2)).astype(np.float32))
+
+
+def test_pool_reshape_all_equal_window_quarter_each():
+    for dtype in [np.float32, np.float64]:
+        x = np.full((2, 2, 4, 4), -3.5, dtype)
+        out, dx = _check_reshape_path(x, 2, np.ones((2, 2, 2, 2), dtype))
+        np.testing.assert_array_equal(dx, np.full(x.shape, 0.25))
+        x[:, :, 0, 0] = np.nan
+        x[:, :, 1, 1] = np.nan
+        out, dx = _check_reshape_path(x, 2, np.full((2, 2, 2, 2), 3.0, dtype))
+        assert np.isnan(out[:, :, 0, 0]).all()
+        np.testing.assert_array_equal(dx[:, :, :2, :2], [[1.5, 0], [0, 1.5]] * np.ones((2, 2, 1, 1)))
+
+
+def test_pool_reshape_empty_and_thread_counts():
+    import im2col_ext
+
+    _check_reshape_path(np.zeros((0, 3, 4, 4)), 2, np.zeros((0, 3, 2, 2)))
+    rng = np.random.default_rng(23)
+    x = rng.integers(-1, 2, size=(8, 6, 16, 16)).astype(np.float64)
+    dout = rng.standard_normal((8, 6, 8, 8))
+    old = im2col_ext.get_num_threads()
+    try:
+        for nt in (1, 2):
+            im2col_ext.set_num_threads(nt)
+            _check_reshape_path(x, 2, dout)
+    finally:
+        im2col_ext.set_num_threads(old)

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._api import accumulate, gather, max_pool_scatter, pool_geometry
+from .. import _backend, _numpy_backend
+from .._api import accumulate, gather, max_pool_forward, max_pool_scatter, pool_geometry
 from .._geometry import as_int, check_array, conv_geometry
 
 __all__ = [
@@ -275,6 +276,38 @@ def max_pool_backward_fast(dout, cache):
     raise ValueError('Unrecognized method "%s"' % (method,))
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _reshape_max(x, x_reshaped):
+    """``x_reshaped.max(axis=3).max(axis=4)``, bit for bit, by the max-pool kernel.
+
+    Both pick one of the window's maxima, so the values agree, NaN windows
+    included.  Only when a window's tied maxima differ in their bits (a
+    maximum of 0 met as both +0.0 and -0.0, or NaNs with different
+    payloads) can the choice differ: the kernel keeps the first in
+    row-major order (the last NaN), NumPy's choice depends on the memory
+    layout.  Such inputs are rare; they get the NumPy formula itself.
+    """
+    n, c, oh, ph, ow, pw = x_reshaped.shape
+    if x.dtype not in _KERNEL_DTYPES or x.size == 0:
+        return x_reshaped.max(axis=3).max(axis=4)
+    out, _ = max_pool_forward(x, pool_geometry(x.shape, (ph, pw), (ph, pw), 0, 1))
+    # windows whose maximum is +-0 or NaN: do their tied taps share one bit pattern?
+    if np.count_nonzero(out) < out.size or np.isnan(out).any():
+        where = ~(np.abs(out) > 0)
+        best = out[where]
+        best_nan = np.isnan(best)
+        bits = f"u{x.dtype.itemsize}"
+        for ky in range(ph):
+            for kx in range(pw):
+                tap = x_reshaped[:, :, :, ky, :, kx][where]
+                ties = (tap == best) | (np.isnan(tap) & best_nan)
+                if (ties & (tap.view(bits) != best.view(bits))).any():
+                    return x_reshaped.max(axis=3).max(axis=4)
+    return out
+
+
 def max_pool_forward_reshape(x, pool_param):
     """Max pooling of square, non-overlapping pools that tile ``x``.
 
@@ -298,7 +331,7 @@ def max_pool_forward_reshape(x, pool_param):
     if w % pw:
         raise ValueError(f"Invalid width: W = {w} is not a multiple of pool_width {pw}")
     x_reshaped = x.reshape(n, c, h // ph, ph, w // pw, pw)
-    out = x_reshaped.max(axis=3).max(axis=4)
+    out = _reshape_max(x, x_reshaped)
     return out, (x, x_reshaped, out)
 
 
@@ -311,18 +344,20 @@ def max_pool_backward_reshape(dout, cache):
     """
     x, x_reshaped, out = cache
     _check_dout(dout, out.shape)
-    out6 = out[:, :, :, None, :, None]
-    mask = x_reshaped == out6
-    if out.dtype.kind == "f":
-        nan_out = np.isnan(out6)
-        if nan_out.any():
-            mask |= nan_out & np.isnan(x_reshaped)
-    counts = mask.sum(axis=(3, 5), keepdims=True)
-    np.maximum(counts, 1, out=counts)
+    n, c, oh, ph, ow, pw = x_reshaped.shape
+    # (N, C, H, W) view of x_reshaped (what the cs231n formula reads)
+    x4 = x_reshaped.reshape(n, c, oh * ph, ow * pw)
     dtype = _grad_dtype(x, dout)
-    share = dout[:, :, :, None, :, None].astype(dtype, copy=False) / counts.astype(dtype)
     dx = np.empty(x.shape, dtype=dtype)
-    np.multiply(mask, share, out=dx.reshape(x_reshaped.shape), casting="unsafe")
+    if dx.size == 0:
+        return dx
+    # the formula divides dout cast to the gradient dtype
+    dout = dout.astype(dtype, copy=False)
+    g = pool_geometry(x4.shape, (ph, pw), (ph, pw), 0, 1)
+    k = _backend.kernels(dtype, x4, out, dout)
+    if x4.dtype != dtype or out.dtype != dtype:
+        k = _numpy_backend  # integer x: the compiled kernels want one float dtype
+    k.max_pool_tie_scatter(x4, out, dout, dx.reshape(x4.shape), g)
     return dx
 
 
