@@ -354,11 +354,11 @@ def test_max_pool2d_property(n, c, h, w, kh, kw, s, pad, d, seed, ties):
     out, cache = L.max_pool2d_forward(x, (kh, kw), s, p, d)
     ref_out, ref_arg = reference.max_pool(x, (kh, kw), s, p, d)
     # a dilated window can fall entirely into the padding: -inf and no
-    # gradient, as in torch (the reference leaves NaN there)
-    empty = np.isnan(ref_out)
-    assert np.isneginf(out[empty]).all()
-    ref_out[empty] = -np.inf
+    # gradient (index -1), as in torch
+    empty = ref_arg == -1
+    assert np.isneginf(ref_out[empty]).all()
     np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(cache.argmax, ref_arg)
     dout = rng.standard_normal(out.shape)
     dout[empty] = 0.0
     ref_arg[empty] = 0
