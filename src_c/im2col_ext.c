@@ -45,6 +45,10 @@
  * kernels recompute the rest. */
 #define I2C_KX_CACHE 64
 
+/* col2im walks a plane tap by tap when it has at most this many bytes (it
+ * then stays in the L1/L2 cache while each tap streams through cols). */
+#define I2C_TAPS_PLANE_BYTES (64 * 1024)
+
 /* The valid ox range [lo, hi) of tap kx, from the cache kx_lo / kx_hi
  * (filled for kx < ncache) or recomputed.  Uses g from the caller. */
 #define I2C_KX_RANGE(kx, offx, lo, hi)                                  \

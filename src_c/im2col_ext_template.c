@@ -379,6 +379,41 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
     }
 }
 
+/* col2im of one small plane, tap by tap: the plane is zeroed, then each
+ * (ky, kx) tap adds its whole (oh, ow) block, taps in row-major order --
+ * the same order for every pixel as col2im_plane.  cols is read as one
+ * sequential stream per tap while the plane (at most I2C_TAPS_PLANE_BYTES)
+ * stays in cache; the row-wise walk instead reads kh*kw rows at once, more
+ * streams than the prefetchers follow for 7x7 kernels.  Same arguments as
+ * col2im_plane. */
+static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g)
+{
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4];
+    const int64_t cs4 = g->cs[4], cs5 = g->cs[5], cs6 = g->cs[6];
+    int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
+    const T *ctap;
+
+    for (iy = 0; iy < g->h; iy++)
+        FN(zero_block)(xp + iy * xs2, xs3, xs4, g->w, g->v);
+    for (ky = 0; ky < g->kh; ky++) {
+        offy = ky * g->dh - g->ph;
+        i2c_range(offy, g->sh, g->h, g->oh, &oy0, &oy1);
+        if (oy0 >= oy1)
+            continue;
+        for (kx = 0; kx < g->kw; kx++) {
+            offx = kx * g->dw - g->pw;
+            i2c_range(offx, g->sw, g->w, g->ow, &ox0, &ox1);
+            if (ox0 >= ox1)
+                continue;
+            ctap = cp + ky * g->cs[2] + kx * g->cs[3];
+            for (oy = oy0; oy < oy1; oy++)
+                FN(add_block)(xp + (oy * g->sh + offy) * xs2 + (ox0 * g->sw + offx) * xs3,
+                              g->sw * xs3, xs4, ctap + oy * cs4 + ox0 * cs5, cs5, cs6,
+                              ox1 - ox0, g->v);
+        }
+    }
+}
+
 /* col2im of one plane through a stack tile; requires v > 1 and
  * g->cs[6] == 1.  Same arguments as col2im_plane. */
 static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g)
@@ -426,6 +461,7 @@ void FN(i2c_col2im_accumulate)(const T *cols, T *x, const i2c_geom *g, int num_t
     const int64_t planes = g->n * g->c;
     const int64_t per_plane = g->kh * g->kw * g->oh * g->ow * g->v;
     const int tiled = g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1;
+    const int by_taps = !tiled && g->h * g->w * g->v * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES;
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
@@ -438,6 +474,8 @@ void FN(i2c_col2im_accumulate)(const T *cols, T *x, const i2c_geom *g, int num_t
         T *xp = x + ni * g->xs[0] + ci * g->xs[1];
         if (tiled)
             FN(col2im_plane_tiled)(cp, xp, g);
+        else if (by_taps)
+            FN(col2im_plane_taps)(cp, xp, g);
         else
             FN(col2im_plane)(cp, xp, g);
     }
