@@ -6,15 +6,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import im2col_ext
+
 ROOT = Path(__file__).resolve().parents[1]
+# The im2col_ext under test (installed, or the source tree with an in-place
+# build): the example must import that one, not whatever else is on a path.
+PACKAGE_PARENT = str(Path(im2col_ext.__file__).resolve().parents[1])
 
 
-def test_train_small_cnn(backend):
+def test_train_small_cnn(backend, tmp_path):
     env = dict(os.environ, IM2COL_EXT_BACKEND=backend)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
     res = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "train_small_cnn.py"), "--quick"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
     )
     assert res.returncode == 0, res.stderr
     out = res.stdout
