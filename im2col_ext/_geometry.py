@@ -33,6 +33,7 @@ Geometry = namedtuple(
 )
 
 _INT64_MAX = 2**63 - 1
+_INDEX_LIMIT = 2**62
 
 
 def as_int(value, name, minimum=None):
@@ -101,6 +102,12 @@ def out_size(size, kernel, stride, pad, dilation, axis):
     """Number of window positions along one axis (floored, like torch)."""
     span = dilation * (kernel - 1) + 1
     padded = size + 2 * pad
+    if padded + span + stride > _INDEX_LIMIT:
+        # Keeps every index the kernels compute (sums of these) inside int64.
+        raise ValueError(
+            f"window parameters along {axis} are too large: size {size}, padding {pad}, "
+            f"kernel {kernel}, dilation {dilation}, stride {stride}"
+        )
     if span > padded:
         raise ValueError(
             f"kernel does not fit along {axis}: effective kernel size {span} "

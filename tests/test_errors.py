@@ -128,3 +128,14 @@ def test_inputs_unchanged_on_success_and_failure():
         im2col_ext.col2im_indices(cols, (2, 3, 5, 6))
     np.testing.assert_array_equal(x, X)
     np.testing.assert_array_equal(cols, im2col_ext.im2col_indices(X, 3, 3))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=1, padding=2**61, stride=2**62),
+    dict(kernel_size=1, padding=2**62, stride=2**63 - 1),
+    dict(kernel_size=2, dilation=2**62, padding=2**61),
+])
+def test_parameters_whose_index_arithmetic_would_overflow_int64(kwargs):
+    """A huge stride keeps the output small, but the indices would leave int64 in C."""
+    with pytest.raises(ValueError, match="too large"):
+        im2col_ext.unfold(X, **kwargs)
