@@ -9,7 +9,7 @@ command -v valgrind >/dev/null || { echo "valgrind not installed (apt-get instal
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/notorch/torch"
-echo 'raise ImportError("torch is hidden under valgrind")' > "$work/notorch/torch/__init__.py"
+echo 'raise ModuleNotFoundError("torch is hidden under valgrind", name="torch")' > "$work/notorch/torch/__init__.py"
 set +e
 PYTHONPATH="$work/notorch" PYTHONMALLOC=malloc IM2COL_EXT_BACKEND=c IM2COL_EXT_NUM_THREADS=1 \
 HYPOTHESIS_PROFILE=valgrind \
