@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# The interpreter itself, not a launcher (pyenv's shim is a shell script that
+# valgrind would check instead of Python).
+PY=$("$PY" -c 'import sys; print(sys.executable)')
 command -v valgrind >/dev/null || { echo "valgrind not installed (apt-get install valgrind)"; exit 1; }
 [ -n "$(ls im2col_ext/_cext*.so 2>/dev/null)" ] || "$PY" setup.py -q build_ext --inplace
 work=$(mktemp -d)
