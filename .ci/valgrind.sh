@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-"$PY" -m pip install -q "Cython>=3" "setuptools>=61" wheel ".[test]" >/dev/null
+"$PY" -m pip install -q "Cython>=3" "setuptools>=61" wheel pytest hypothesis >/dev/null
 # The interpreter itself, not a launcher (pyenv's shim is a shell script that
 # valgrind would check instead of Python).
 PY=$("$PY" -c 'import sys; print(sys.executable)')
