@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the C-path tests under valgrind memcheck (a subset with few hypothesis
-# examples: valgrind is ~50x slower).  Any memcheck error fails the run.
+# examples: valgrind is ~50x slower).  Any memcheck error in im2col_ext's frames fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -17,11 +17,37 @@ echo 'raise ModuleNotFoundError("torch is hidden under valgrind", name="torch")'
 set +e
 PYTHONPATH="$work/notorch" PYTHONMALLOC=malloc IM2COL_EXT_BACKEND=c IM2COL_EXT_NUM_THREADS=1 \
 HYPOTHESIS_PROFILE=valgrind \
-valgrind --tool=memcheck --error-exitcode=99 --leak-check=no --track-origins=no \
-  --log-file="$work/valgrind.log" \
+valgrind --tool=memcheck --leak-check=no --track-origins=no \
+  --log-file="${VALGRIND_LOG:-$work/valgrind.log}" \
   "$PY" -m pytest -q -p no:cacheprovider -k "not numpy" \
   tests/test_cext_kernels.py tests/test_api.py tests/test_cs231n_contract.py tests/test_errors.py \
   "$@"
 rc=$?
-grep -E "ERROR SUMMARY" "$work/valgrind.log" | tail -n 1
-exit $rc
+log=${VALGRIND_LOG:-$work/valgrind.log}
+grep -E "ERROR SUMMARY" "$log" | tail -n 1
+# Without suppression files, memcheck also reports the dynamic loader's and
+# CPython's own (known, harmless) over-reads.  What counts is any error whose
+# stack passes through im2col_ext: its kernels (i2c_*) or the wrapper (_cext).
+ours=$("$PY" - "$log" <<'PY'
+import re, sys
+blocks, cur = [], []
+for line in open(sys.argv[1], errors="replace"):
+    body = re.sub(r"^==\d+== ?", "", line.rstrip("\n"))
+    if body == "":
+        if cur:
+            blocks.append(cur)
+        cur = []
+    else:
+        cur.append(body)
+if cur:
+    blocks.append(cur)
+kinds = ("Invalid", "Conditional jump", "Use of uninitialised", "Syscall param", "Source and destination")
+errors = [b for b in blocks if b[0].startswith(kinds)]
+ours = [b for b in errors if any(("i2c_" in l or "_cext" in l) for l in b)]
+for b in ours:
+    print("\n".join(b), file=sys.stderr)
+print(len(ours))
+PY
+)
+echo "valgrind: pytest exit $rc; memcheck errors in im2col_ext frames: $ours"
+[ "$ours" = "0" ] && [ "$rc" -eq 0 ]
