@@ -8,7 +8,7 @@ OLDEST_NUMPY ?= 1.23.5
 VENVS ?= .venvs
 
 .PHONY: help install build test test-c test-numpy test-slow fuzz demo bench bench-quick \
-        info wheel sdist install-paths matrix sanitize valgrind clean
+        info wheel sdist install-paths matrix sanitize valgrind clang clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ sanitize:  ## build with AddressSanitizer + UBSan and run the suite under them
 
 valgrind:  ## run the C-path tests under valgrind memcheck
 	bash .ci/valgrind.sh
+
+clang:  ## build the extension with clang (installs it with apt-get if root) and run the kernel tests
+	bash .ci/clang.sh
 
 clean:  ## remove build products
 	rm -rf build dist *.egg-info im2col_ext/_cext.c im2col_ext/*.so $(VENVS) .pytest_cache tests/.pytest_cache
