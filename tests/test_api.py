@@ -217,7 +217,7 @@ def test_out_argument_is_written_and_returned(dtype):
 
 def test_out_argument_is_checked():
     x = np.random.default_rng(12).standard_normal((2, 2, 5, 5))
-    good = np.empty((2, 18, 25))
+    good = np.zeros((2, 18, 25))
     with pytest.raises(ValueError, match="out has shape"):
         im2col_ext.unfold(x, 3, padding=1, out=good[:1])
     with pytest.raises(TypeError, match="out has dtype"):
