@@ -294,6 +294,48 @@ static void FN(gather_plane_tiled)(const T *xp, T *cp, const i2c_geom *g, int st
     }
 }
 
+/* Gather one plane when v == 1 and cols rows are contiguous (cs[5] == 1),
+ * without streaming stores: the torch layout of small images, whose short
+ * rows made the general row walk's per-row work dominate.  Same result as
+ * gather_plane. */
+static void FN(gather_plane_v1)(const T *xp, T *cp, const i2c_geom *g)
+{
+    const int64_t ow = g->ow, cs4 = g->cs[4], xs2 = g->xs[2];
+    const int64_t sx = g->sw * g->xs[3];
+    int64_t ky, kx, oy, i, ox0, ox1, oy0, oy1, offx, offy;
+    T *tap, *row;
+    const T *src;
+    for (ky = 0; ky < g->kh; ky++) {
+        offy = ky * g->dh - g->ph;
+        i2c_range(offy, g->sh, g->h, g->oh, &oy0, &oy1);
+        for (kx = 0; kx < g->kw; kx++) {
+            offx = kx * g->dw - g->pw;
+            i2c_range(offx, g->sw, g->w, ow, &ox0, &ox1);
+            tap = cp + ky * g->cs[2] + kx * g->cs[3];
+            for (oy = 0; oy < g->oh; oy++) {
+                row = tap + oy * cs4;
+                if (oy < oy0 || oy >= oy1 || ox0 >= ox1) {
+                    for (i = 0; i < ow; i++)
+                        row[i] = (T)0;
+                    continue;
+                }
+                src = xp + (oy * g->sh + offy) * xs2 + (ox0 * g->sw + offx) * g->xs[3];
+                for (i = 0; i < ox0; i++)
+                    row[i] = (T)0;
+                if (sx == 1) {
+                    for (i = ox0; i < ox1; i++)
+                        row[i] = src[i - ox0];
+                } else {
+                    for (i = ox0; i < ox1; i++)
+                        row[i] = src[(i - ox0) * sx];
+                }
+                for (i = ox1; i < ow; i++)
+                    row[i] = (T)0;
+            }
+        }
+    }
+}
+
 /* See im2col_ext.h.  x: (n, c, h, w, v) strides g->xs; cols: (n, c, kh, kw,
  * oh, ow, v) strides g->cs; num_threads <= 0: OpenMP default. */
 void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threads)
@@ -315,6 +357,8 @@ void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threa
         T *cp = cols + ni * g->cs[0] + ci * g->cs[1];
         if (tiled)
             FN(gather_plane_tiled)(xp, cp, g, stream);
+        else if (!stream && g->v == 1 && g->cs[5] == 1)
+            FN(gather_plane_v1)(xp, cp, g);
         else
             FN(gather_plane)(xp, cp, g, stream);
         if (stream)
