@@ -33,6 +33,11 @@ def _tap(g, ky, kx):
     )
 
 
+def _taps(g):
+    """``(ky, kx, row slice, column slice)`` of every tap, row-major."""
+    return [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+
+
 def _padded(x5, g, fill):
     if g.ph == 0 and g.pw == 0:
         return x5
@@ -60,11 +65,9 @@ def _blocks(g, itemsize):
 
 def im2col(x5, cols7, g):
     """``cols7[n,c,ky,kx,oy,ox,v] = x5[n,c,oy*sh+ky*dh-ph, ox*sw+kx*dw-pw, v]``, 0 outside."""
-    taps = [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+    taps = _taps(g)
     padded = g.ph or g.pw
-    if padded:
-        # One zero-bordered scratch block, reused: only its interior changes.
-        buf = None
+    buf = None  # one zero-bordered scratch block, reused: only its interior changes
     for nb, cb in _blocks(g, x5.itemsize):
         src = x5[nb, cb]
         if padded:
@@ -81,7 +84,7 @@ def im2col(x5, cols7, g):
 @np.errstate(invalid="ignore", over="ignore")
 def col2im(cols7, x5, g):
     """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
-    taps = [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+    taps = _taps(g)
     buf = None
     for nb, cb in _blocks(g, x5.itemsize):
         src = cols7[nb, cb]
