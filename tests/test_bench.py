@@ -22,9 +22,13 @@ def backend():
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    """The JSON and printed output of one smoke run (shared: it takes a few seconds)."""
+    """The JSON and printed output of one smoke run (shared: it takes a few seconds).
+
+    Without torch, so that what is checked is the same whether torch is
+    installed or not (``test_torch_peer`` checks torch, or skips).
+    """
     path = tmp_path_factory.mktemp("bench") / "bench.json"
-    return path, bench.main(["--smoke", "--json", str(path), "--threads-compare"])
+    return path, bench.main(["--smoke", "--no-torch", "--json", str(path), "--threads-compare"])
 
 
 def _positive_finite(value):
@@ -74,6 +78,15 @@ def test_the_memcpy_and_classic_peers_are_timed(smoke):
         if case["kind"] in ("im2col", "col2im"):
             assert {"ours/memcpy", "ours/cs231n"} <= set(case["ratios"])
             assert case["cols_bytes"] > 0
+
+
+def test_torch_peer(tmp_path):
+    pytest.importorskip("torch", reason="torch is not installed: no torch peer to check")
+    path = tmp_path / "bench.json"
+    assert bench.main(["--smoke", "--only", "unfold", "--json", str(path)]) == 0
+    for case in json.loads(path.read_text())["cases"]:
+        assert _positive_finite(case["ratios"]["ours/torch"])
+        assert not case["mismatches"], case
 
 
 def test_threads_compare(smoke):
