@@ -364,3 +364,107 @@ def avg_pool_scatter(dout4, dx4, g):
     else:
         _avg_bwd[double](d, o, &geo)
     _copy_back(dx4, o)
+
+
+# ======================================================================
+# Winograd F(2x2, 3x3) transforms (src_c/winograd.h), for im2col_ext._winograd.
+# A self-contained section: its own cimports, helpers and wrappers.  Every
+# array is C-contiguous and allocated by the caller; ``wg`` is the tuple
+# (n, h, w, ph, pw, oh, ow, th, tw) of _winograd.WinoGeometry.
+# ======================================================================
+
+from im2col_ext._kernels cimport (
+    i2c_wino_geom,
+    i2c_wino_input_f32, i2c_wino_input_f64,
+    i2c_wino_output_f32, i2c_wino_output_f64,
+    i2c_wino_output_adjoint_f32, i2c_wino_output_adjoint_f64,
+    i2c_wino_input_adjoint_f32, i2c_wino_input_adjoint_f64,
+)
+
+
+cdef void _wino_fill(i2c_wino_geom *geo, wg) except *:
+    geo.n, geo.h, geo.w, geo.ph, geo.pw, geo.oh, geo.ow, geo.th, geo.tw = wg
+
+
+cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, ::1] tiles,
+                   i2c_wino_geom *geo) noexcept:
+    cdef int64_t c = tiles.shape[1]
+    with nogil:
+        if real is float:
+            i2c_wino_input_f32(&x[0, 0, 0, 0], &tiles[0, 0, 0], c, geo, _num_threads)
+        else:
+            i2c_wino_input_f64(&x[0, 0, 0, 0], &tiles[0, 0, 0], c, geo, _num_threads)
+
+
+def winograd_input(x, tiles, wg):
+    """Fill ``tiles`` (16, C, P) with the input transforms of ``x`` (N, C, H, W)."""
+    cdef i2c_wino_geom geo
+    _wino_fill(&geo, wg)
+    if _kind((x, tiles)) == "f":
+        _wino_in[float](x, tiles, &geo)
+    else:
+        _wino_in[double](x, tiles, &geo)
+
+
+cdef void _wino_out(const real[:, :, ::1] m, const real[::1] bias, real[:, :, :, ::1] y,
+                    i2c_wino_geom *geo) noexcept:
+    cdef int64_t c = m.shape[1]
+    cdef const real *b = &bias[0] if bias.shape[0] else NULL
+    with nogil:
+        if real is float:
+            i2c_wino_output_f32(&m[0, 0, 0], b, &y[0, 0, 0, 0], c, geo, _num_threads)
+        else:
+            i2c_wino_output_f64(&m[0, 0, 0], b, &y[0, 0, 0, 0], c, geo, _num_threads)
+
+
+def winograd_output(m, bias, y, wg):
+    """Fill ``y`` (N, F, oh, ow) from the products ``m`` (16, F, P), plus ``bias`` (F,) or ().
+
+    An empty ``bias`` (shape (0,)) adds nothing.
+    """
+    cdef i2c_wino_geom geo
+    _wino_fill(&geo, wg)
+    if _kind((m, bias, y)) == "f":
+        _wino_out[float](m, bias, y, &geo)
+    else:
+        _wino_out[double](m, bias, y, &geo)
+
+
+cdef void _wino_out_adj(const real[:, :, :, ::1] dy, real[:, :, ::1] dm,
+                        i2c_wino_geom *geo) noexcept:
+    cdef int64_t c = dm.shape[1]
+    with nogil:
+        if real is float:
+            i2c_wino_output_adjoint_f32(&dy[0, 0, 0, 0], &dm[0, 0, 0], c, geo, _num_threads)
+        else:
+            i2c_wino_output_adjoint_f64(&dy[0, 0, 0, 0], &dm[0, 0, 0], c, geo, _num_threads)
+
+
+def winograd_output_adjoint(dy, dm, wg):
+    """Fill ``dm`` (16, F, P) with the adjoint output transform of ``dy`` (N, F, oh, ow)."""
+    cdef i2c_wino_geom geo
+    _wino_fill(&geo, wg)
+    if _kind((dy, dm)) == "f":
+        _wino_out_adj[float](dy, dm, &geo)
+    else:
+        _wino_out_adj[double](dy, dm, &geo)
+
+
+cdef void _wino_in_adj(const real[:, :, ::1] dv, real[:, :, :, ::1] dx,
+                       i2c_wino_geom *geo) noexcept:
+    cdef int64_t c = dv.shape[1]
+    with nogil:
+        if real is float:
+            i2c_wino_input_adjoint_f32(&dv[0, 0, 0], &dx[0, 0, 0, 0], c, geo, _num_threads)
+        else:
+            i2c_wino_input_adjoint_f64(&dv[0, 0, 0], &dx[0, 0, 0, 0], c, geo, _num_threads)
+
+
+def winograd_input_adjoint(dv, dx, wg):
+    """Overwrite ``dx`` (N, C, H, W) with the adjoint input transform of ``dv`` (16, C, P)."""
+    cdef i2c_wino_geom geo
+    _wino_fill(&geo, wg)
+    if _kind((dv, dx)) == "f":
+        _wino_in_adj[float](dv, dx, &geo)
+    else:
+        _wino_in_adj[double](dv, dx, &geo)

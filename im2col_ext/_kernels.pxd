@@ -52,3 +52,24 @@ cdef extern from *:
 # writes into the build directory before compiling.
 cdef extern from "im2col_ext_build_info.h":
     const char *I2C_BUILD_INFO_JSON
+
+
+# ---------------------------------------------------------------- Winograd
+# The F(2x2, 3x3) transforms of src_c/winograd.h (used by im2col_ext._winograd).
+
+cdef extern from "winograd.h" nogil:
+    ctypedef struct i2c_wino_geom:
+        int64_t n
+        int64_t h, w
+        int64_t ph, pw
+        int64_t oh, ow
+        int64_t th, tw
+
+    void i2c_wino_input_f32(const float *x, float *tiles, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_input_f64(const double *x, double *tiles, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_output_f32(const float *m, const float *bias, float *y, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_output_f64(const double *m, const double *bias, double *y, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_output_adjoint_f32(const float *dy, float *dm, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_output_adjoint_f64(const double *dy, double *dm, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_input_adjoint_f32(const float *dv, float *dx, int64_t c, const i2c_wino_geom *g, int num_threads)
+    void i2c_wino_input_adjoint_f64(const double *dv, double *dx, int64_t c, const i2c_wino_geom *g, int num_threads)

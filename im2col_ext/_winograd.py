@@ -1,0 +1,205 @@
+"""Winograd minimal filtering F(2x2, 3x3) for 3x3, stride-1, undilated convolutions.
+
+The convolution layers (:mod:`im2col_ext.layers`, ``algorithm="winograd"`` or
+``"auto"``) call :func:`conv2d_forward` and :func:`conv2d_backward` here.
+Each 2x2 block of outputs is computed from a 4x4 input tile ``d`` and the
+filter ``g`` as ``A^T [sum_c (G g G^T) .* (B^T d B)] A``: the sum over
+channels becomes 16 independent matrix products ``U[k] (F, C) @ V[k] (C, P)``
+over all ``P`` tiles, done by ``np.matmul`` (the BLAS), with 16 products per
+4 outputs in place of 36 multiplications per output's 9 taps: 2.25x fewer
+multiplications than the im2col GEMM.  The input / output transforms and
+their adjoints (the backward pass) run in C (``src_c/winograd.c``) on the
+compiled backend and in NumPy (the twins below, also the oracle of the
+tests) otherwise; the filter transforms are tiny and always NumPy.
+
+The backward pass is the exact adjoint of the forward computation:
+``dM = A dY A^T`` (one transform of ``dout``), ``dw = G^T (dM @ V^T) G``,
+``dx = adjoint-input-transform(U^T @ dM)``; ``db`` is the plain sum.
+
+Accuracy.  The transforms add and subtract up to 9 inputs (and the filter
+transform halves), so rounding grows by a small constant factor over the
+GEMM's.  Measured on the bench's 3x3 convolutions (N(0,1) data, weights
+scaled by 1/sqrt(C*9)), float32, max |error| / max |reference| against a
+float64 reference: see :data:`ACCURACY`.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import _backend
+
+__all__ = ["applicable", "conv2d_forward", "conv2d_backward", "WinogradCache"]
+
+#: Max |error| / max |reference| of float32 results against float64 references,
+#: (32, 64, 32, 32) * (64, 64, 3, 3), padding 1 (see the module docstring);
+#: filled in from tests/test_winograd.py::test_float32_accuracy_is_documented.
+ACCURACY = {
+    "winograd": {"out": 4e-7, "dx": 4e-7, "dw": 3e-7},
+    "gemm": {"out": 2e-7, "dx": 2e-7, "dw": 2e-7},
+}
+
+_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
+_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+
+#: (n, h, w, ph, pw, oh, ow, th, tw): images, image size, padding, output
+#: size and tiles per image (each tile makes a 2x2 output block).
+WinoGeometry = namedtuple("WinoGeometry", "n h w ph pw oh ow th tw")
+
+#: What :func:`conv2d_backward` needs: the input tiles V (16, C, P), the
+#: transformed filters U (16, F, C), the geometry, whether there is a bias,
+#: the dtype and the filter shape.
+WinogradCache = namedtuple("WinogradCache", "tiles u wg has_bias dtype w_shape")
+
+
+def applicable(kernel_size, stride, dilation):
+    """Whether Winograd F(2x2, 3x3) computes this convolution (3x3, stride 1, no dilation)."""
+    return tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+
+
+def geometry(x_shape, padding):
+    n, _, h, w = x_shape
+    ph, pw = padding
+    oh, ow = h + 2 * ph - 2, w + 2 * pw - 2
+    return WinoGeometry(n, h, w, ph, pw, oh, ow, (oh + 1) // 2, (ow + 1) // 2)
+
+
+# --------------------------------------------------------------------------
+# the NumPy twins of the C transforms (same signatures as the _cext ones)
+# --------------------------------------------------------------------------
+
+def _tile_view(a, th, tw, size, step):
+    """The (n, c, th, tw, size, size) view of tiles ``size`` wide every ``step`` of 4-D ``a``."""
+    s = a.strides
+    n, c = a.shape[:2]
+    return as_strided(a, (n, c, th, tw, size, size),
+                      (s[0], s[1], step * s[2], step * s[3], s[2], s[3]), writeable=False)
+
+
+def _to_tiles(t, out):
+    """(n, c, th, tw, 4, 4) -> out (16, c, n*th*tw)."""
+    n, c, th, tw = t.shape[:4]
+    out[...] = t.transpose(4, 5, 1, 0, 2, 3).reshape(16, c, n * th * tw)
+
+
+def _from_tiles(tiles, wg):
+    """(16, c, p) -> (n, c, th, tw, 4, 4)."""
+    c = tiles.shape[1]
+    return tiles.reshape(4, 4, c, wg.n, wg.th, wg.tw).transpose(3, 2, 4, 5, 0, 1)
+
+
+def winograd_input(x, tiles, wg):
+    """NumPy twin of ``_cext.winograd_input``."""
+    wg = WinoGeometry(*wg)
+    n, c = x.shape[:2]
+    xp = np.zeros((n, c, 2 * wg.th + 2, 2 * wg.tw + 2), dtype=x.dtype)
+    xp[:, :, wg.ph:wg.ph + wg.h, wg.pw:wg.pw + wg.w] = x
+    bt = _BT.astype(x.dtype)
+    _to_tiles(bt @ _tile_view(xp, wg.th, wg.tw, 4, 2) @ bt.T, tiles)
+
+
+def winograd_output(m, bias, y, wg):
+    """NumPy twin of ``_cext.winograd_output``."""
+    wg = WinoGeometry(*wg)
+    f = m.shape[1]
+    at = _AT.astype(m.dtype)
+    blocks = at @ _from_tiles(m, wg) @ at.T  # (n, f, th, tw, 2, 2)
+    full = blocks.transpose(0, 1, 2, 4, 3, 5).reshape(wg.n, f, 2 * wg.th, 2 * wg.tw)
+    y[...] = full[:, :, :wg.oh, :wg.ow]
+    if bias.shape[0]:
+        y += bias.reshape(1, f, 1, 1)
+
+
+def winograd_output_adjoint(dy, dm, wg):
+    """NumPy twin of ``_cext.winograd_output_adjoint``."""
+    wg = WinoGeometry(*wg)
+    f = dy.shape[1]
+    padded = np.zeros((wg.n, f, 2 * wg.th, 2 * wg.tw), dtype=dy.dtype)
+    padded[:, :, :wg.oh, :wg.ow] = dy
+    blocks = padded.reshape(wg.n, f, wg.th, 2, wg.tw, 2).transpose(0, 1, 2, 4, 3, 5)
+    a = _AT.T.astype(dy.dtype)
+    _to_tiles(a @ blocks @ a.T, dm)
+
+
+def winograd_input_adjoint(dv, dx, wg):
+    """NumPy twin of ``_cext.winograd_input_adjoint``."""
+    wg = WinoGeometry(*wg)
+    n, c = dx.shape[:2]
+    b = _BT.T.astype(dv.dtype)
+    d = b @ _from_tiles(dv, wg) @ b.T  # (n, c, th, tw, 4, 4)
+    xp = np.zeros((n, c, 2 * wg.th + 2, 2 * wg.tw + 2), dtype=dv.dtype)
+    for i in range(4):
+        for j in range(4):
+            xp[:, :, i:i + 2 * wg.th:2, j:j + 2 * wg.tw:2] += d[..., i, j]
+    dx[...] = xp[:, :, wg.ph:wg.ph + wg.h, wg.pw:wg.pw + wg.w]
+
+
+class _NumpyTransforms:
+    winograd_input = staticmethod(winograd_input)
+    winograd_output = staticmethod(winograd_output)
+    winograd_output_adjoint = staticmethod(winograd_output_adjoint)
+    winograd_input_adjoint = staticmethod(winograd_input_adjoint)
+
+
+def _transforms(dtype):
+    """The C transforms when the compiled backend serves ``dtype``, else the NumPy twins."""
+    if _backend.kernels(dtype) is _backend.compiled and _backend.compiled is not None:
+        return _backend.compiled
+    return _NumpyTransforms
+
+
+# --------------------------------------------------------------------------
+# the layer
+# --------------------------------------------------------------------------
+
+def conv2d_forward(x, w, b, padding, dtype):
+    """``conv2d(x, w, b, stride=1, padding=padding)`` for 3x3 ``w``, by Winograd F(2x2, 3x3).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    w : ndarray, shape (F, C, 3, 3)
+    b : ndarray, shape (F,), or None
+    padding : pair of ints
+    dtype : float32 or float64, the dtype of the computation and the result
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H + 2*ph - 2, W + 2*pw - 2)
+    cache : WinogradCache
+    """
+    dtype = np.dtype(dtype)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    f, c = w.shape[:2]
+    wg = geometry(x.shape, padding)
+    k = _transforms(dtype)
+    g = _G.astype(dtype)
+    u = np.ascontiguousarray(
+        (g @ w.astype(dtype, copy=False) @ g.T).transpose(2, 3, 0, 1).reshape(16, f, c))
+    tiles = np.empty((16, c, wg.n * wg.th * wg.tw), dtype=dtype)
+    k.winograd_input(x, tiles, tuple(wg))
+    m = np.matmul(u, tiles)
+    out = np.empty((wg.n, f, wg.oh, wg.ow), dtype=dtype)
+    bias = np.zeros(0, dtype) if b is None else np.ascontiguousarray(b, dtype=dtype)
+    k.winograd_output(m, bias, out, tuple(wg))
+    return out, WinogradCache(tiles, u, wg, b is not None, dtype, w.shape)
+
+
+def conv2d_backward(dout, cache):
+    """Gradients ``(dx, dw, db)`` of :func:`conv2d_forward`; ``db`` is None without a bias."""
+    tiles, u, wg, has_bias, dtype, w_shape = cache
+    f, c = w_shape[:2]
+    dout = np.ascontiguousarray(dout, dtype=dtype)
+    k = _transforms(dtype)
+    dm = np.empty((16, f, tiles.shape[2]), dtype=dtype)
+    k.winograd_output_adjoint(dout, dm, tuple(wg))
+    du = np.matmul(dm, tiles.transpose(0, 2, 1))           # (16, F, C)
+    g = _G.astype(dtype)
+    dw = g.T @ du.reshape(4, 4, f, c).transpose(2, 3, 0, 1) @ g
+    dv = np.matmul(u.transpose(0, 2, 1), dm)               # (16, C, P)
+    dx = np.empty((wg.n, c, wg.h, wg.w), dtype=dtype)
+    k.winograd_input_adjoint(dv, dx, tuple(wg))
+    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    return dx, np.ascontiguousarray(dw), db

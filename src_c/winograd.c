@@ -1,0 +1,50 @@
+/*
+ * winograd.c -- the Winograd F(2x2, 3x3) transforms (no Python.h).
+ *
+ * The contract (layouts, tile placement, threads) is in winograd.h; each
+ * function there is defined for float (_f32) and double (_f64) by including
+ * the dtype-generic body winograd_template.c twice.  Same portability and
+ * IEEE rules as im2col_ext.c (C99, with or without OpenMP, no fast-math).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "winograd.h"
+
+/* Below this many tile elements per call a parallel region costs more than
+ * it saves (the result is the same either way). */
+#define WINO_MIN_PARALLEL_WORK ((int64_t)1 << 15)
+
+/* Threads for `units` independent units of `per_unit` elements each. */
+static int wino_threads(int num_threads, int64_t units, int64_t per_unit)
+{
+#ifdef _OPENMP
+    int nt = num_threads > 0 ? num_threads : omp_get_max_threads();
+    if ((int64_t)nt > units)
+        nt = (int)units;
+    if (units * per_unit < WINO_MIN_PARALLEL_WORK)
+        nt = 1;
+    return nt < 1 ? 1 : nt;
+#else
+    (void)num_threads;
+    (void)units;
+    (void)per_unit;
+    return 1;
+#endif
+}
+
+#define T float
+#define FN(f) f##_f32
+#include "winograd_template.c"
+#undef T
+#undef FN
+
+#define T double
+#define FN(f) f##_f64
+#include "winograd_template.c"
+#undef T
+#undef FN
