@@ -382,11 +382,16 @@ from im2col_ext._kernels cimport (
 )
 
 
-cdef void _wino_fill(i2c_wino_geom *geo, wg) except *:
+cdef void _wino_fill(i2c_wino_geom *geo, wg, tiles) except *:
+    """The geometry tuple ``wg`` and the row stride of the (16, C, P) array ``tiles``."""
     geo.n, geo.h, geo.w, geo.ph, geo.pw, geo.oh, geo.ow, geo.th, geo.tw = wg
+    geo.ks = tiles.strides[0] // tiles.itemsize
+    if (tiles.ndim != 3 or tiles.shape[0] != 16 or tiles.strides[0] % tiles.itemsize
+            or not tiles[0].flags.c_contiguous or geo.ks < tiles.shape[1] * tiles.shape[2]):
+        raise ValueError("a tile array must be (16, C, P) with C-contiguous rows")
 
 
-cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, ::1] tiles,
+cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, :] tiles,
                    i2c_wino_geom *geo) noexcept:
     cdef int64_t c = tiles.shape[1]
     with nogil:
@@ -399,14 +404,14 @@ cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, ::1] tiles,
 def winograd_input(x, tiles, wg):
     """Fill ``tiles`` (16, C, P) with the input transforms of ``x`` (N, C, H, W)."""
     cdef i2c_wino_geom geo
-    _wino_fill(&geo, wg)
+    _wino_fill(&geo, wg, tiles)
     if _kind((x, tiles)) == "f":
         _wino_in[float](x, tiles, &geo)
     else:
         _wino_in[double](x, tiles, &geo)
 
 
-cdef void _wino_out(const real[:, :, ::1] m, const real[::1] bias, real[:, :, :, ::1] y,
+cdef void _wino_out(const real[:, :, :] m, const real[::1] bias, real[:, :, :, ::1] y,
                     i2c_wino_geom *geo) noexcept:
     cdef int64_t c = m.shape[1]
     cdef const real *b = &bias[0] if bias.shape[0] else NULL
@@ -423,14 +428,14 @@ def winograd_output(m, bias, y, wg):
     An empty ``bias`` (shape (0,)) adds nothing.
     """
     cdef i2c_wino_geom geo
-    _wino_fill(&geo, wg)
+    _wino_fill(&geo, wg, m)
     if _kind((m, bias, y)) == "f":
         _wino_out[float](m, bias, y, &geo)
     else:
         _wino_out[double](m, bias, y, &geo)
 
 
-cdef void _wino_out_adj(const real[:, :, :, ::1] dy, real[:, :, ::1] dm,
+cdef void _wino_out_adj(const real[:, :, :, ::1] dy, real[:, :, :] dm,
                         i2c_wino_geom *geo) noexcept:
     cdef int64_t c = dm.shape[1]
     with nogil:
@@ -443,14 +448,14 @@ cdef void _wino_out_adj(const real[:, :, :, ::1] dy, real[:, :, ::1] dm,
 def winograd_output_adjoint(dy, dm, wg):
     """Fill ``dm`` (16, F, P) with the adjoint output transform of ``dy`` (N, F, oh, ow)."""
     cdef i2c_wino_geom geo
-    _wino_fill(&geo, wg)
+    _wino_fill(&geo, wg, dm)
     if _kind((dy, dm)) == "f":
         _wino_out_adj[float](dy, dm, &geo)
     else:
         _wino_out_adj[double](dy, dm, &geo)
 
 
-cdef void _wino_in_adj(const real[:, :, ::1] dv, real[:, :, :, ::1] dx,
+cdef void _wino_in_adj(const real[:, :, :] dv, real[:, :, :, ::1] dx,
                        i2c_wino_geom *geo) noexcept:
     cdef int64_t c = dv.shape[1]
     with nogil:
@@ -463,7 +468,7 @@ cdef void _wino_in_adj(const real[:, :, ::1] dv, real[:, :, :, ::1] dx,
 def winograd_input_adjoint(dv, dx, wg):
     """Overwrite ``dx`` (N, C, H, W) with the adjoint input transform of ``dv`` (16, C, P)."""
     cdef i2c_wino_geom geo
-    _wino_fill(&geo, wg)
+    _wino_fill(&geo, wg, dv)
     if _kind((dv, dx)) == "f":
         _wino_in_adj[float](dv, dx, &geo)
     else:

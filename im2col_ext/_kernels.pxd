@@ -64,6 +64,7 @@ cdef extern from "winograd.h" nogil:
         int64_t ph, pw
         int64_t oh, ow
         int64_t th, tw
+        int64_t ks
 
     void i2c_wino_input_f32(const float *x, float *tiles, int64_t c, const i2c_wino_geom *g, int num_threads)
     void i2c_wino_input_f64(const double *x, double *tiles, int64_t c, const i2c_wino_geom *g, int num_threads)

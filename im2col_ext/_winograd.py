@@ -48,15 +48,55 @@ _AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
 #: size and tiles per image (each tile makes a 2x2 output block).
 WinoGeometry = namedtuple("WinoGeometry", "n h w ph pw oh ow th tw")
 
-#: What :func:`conv2d_backward` needs: the input tiles V (16, C, P), the
+#: Bytes of one chunk's tile array (16, max(C, F), P): the images of a chunk
+#: are transformed, multiplied and transformed back while their tiles are
+#: still in the L2 / L3 cache.
+CHUNK_BYTES = 2 << 20
+
+
+#: What :func:`conv2d_backward` needs: the input x (C-contiguous), the
 #: transformed filters U (16, F, C), the geometry, whether there is a bias,
 #: the dtype and the filter shape.
-WinogradCache = namedtuple("WinogradCache", "tiles u wg has_bias dtype w_shape")
+class WinogradCache(namedtuple("WinogradCache", "x u wg has_bias dtype w_shape")):
+    __slots__ = ()
+
+    @property
+    def out_shape(self):
+        return (self.wg.n, self.w_shape[0], self.wg.oh, self.wg.ow)
 
 
-def applicable(kernel_size, stride, dilation):
-    """Whether Winograd F(2x2, 3x3) computes this convolution (3x3, stride 1, no dilation)."""
-    return tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+ALGORITHMS = ("auto", "gemm", "winograd")
+
+#: "auto" picks Winograd when both channel counts reach this (below it the
+#: transforms cost more than the products they save).
+AUTO_MIN_CHANNELS = 16
+
+
+def applicable(g):
+    """Whether Winograd F(2x2, 3x3) computes the convolution of Geometry ``g``."""
+    return (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) == (3, 3, 1, 1, 1, 1)
+
+
+def chosen(algorithm, g, f, dtype):
+    """Whether the conv of Geometry ``g`` with ``f`` filters runs by Winograd.
+
+    ``algorithm`` is checked here: "auto", "gemm" or "winograd" (which
+    raises ``ValueError`` where Winograd does not apply).
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    if algorithm == "gemm":
+        return False
+    if not applicable(g):
+        if algorithm == "winograd":
+            raise ValueError(
+                "algorithm='winograd' needs a 3x3 kernel, stride 1 and dilation 1; got "
+                f"kernel {g.kh}x{g.kw}, stride {(g.sh, g.sw)}, dilation {(g.dh, g.dw)}")
+        return False
+    if algorithm == "winograd":
+        return True
+    return (np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+            and min(g.c, f) >= AUTO_MIN_CHANNELS and g.n * g.c * g.h * g.w > 0)
 
 
 def geometry(x_shape, padding):
@@ -154,6 +194,29 @@ def _transforms(dtype):
 # the layer
 # --------------------------------------------------------------------------
 
+def _chunks(wg, channels, itemsize):
+    """``(lo, hi, geometry)`` of the image chunks whose tile arrays stay in the cache."""
+    per_image = 16 * channels * wg.th * wg.tw * itemsize
+    step = max(1, CHUNK_BYTES // max(per_image, 1))
+    for lo in range(0, wg.n, step):
+        hi = min(wg.n, lo + step)
+        yield lo, hi, wg._replace(n=hi - lo)
+
+
+def tile_array(channels, p, dtype):
+    """An empty (16, channels, p) tile array whose rows are not a multiple of 4 KiB apart.
+
+    The transforms read or write the 16 rows as 16 streams; rows a multiple
+    of 4 KiB apart would all fall into one cache set.
+    """
+    dtype = np.dtype(dtype)
+    row = channels * p
+    pad = (-row) % (64 // dtype.itemsize) + 64 // dtype.itemsize   # one cache line past
+    if ((row + pad) * dtype.itemsize) % 4096 == 0:
+        pad += 64 // dtype.itemsize
+    return np.empty((16, row + pad), dtype=dtype)[:, :row].reshape(16, channels, p)
+
+
 def conv2d_forward(x, w, b, padding, dtype):
     """``conv2d(x, w, b, stride=1, padding=padding)`` for 3x3 ``w``, by Winograd F(2x2, 3x3).
 
@@ -169,6 +232,8 @@ def conv2d_forward(x, w, b, padding, dtype):
     -------
     out : ndarray, shape (N, F, H + 2*ph - 2, W + 2*pw - 2)
     cache : WinogradCache
+        Holds ``x`` itself (the backward pass transforms it again, chunk by
+        chunk): do not modify ``x`` in place before the backward pass.
     """
     dtype = np.dtype(dtype)
     x = np.ascontiguousarray(x, dtype=dtype)
@@ -178,28 +243,44 @@ def conv2d_forward(x, w, b, padding, dtype):
     g = _G.astype(dtype)
     u = np.ascontiguousarray(
         (g @ w.astype(dtype, copy=False) @ g.T).transpose(2, 3, 0, 1).reshape(16, f, c))
-    tiles = np.empty((16, c, wg.n * wg.th * wg.tw), dtype=dtype)
-    k.winograd_input(x, tiles, tuple(wg))
-    m = np.matmul(u, tiles)
     out = np.empty((wg.n, f, wg.oh, wg.ow), dtype=dtype)
     bias = np.zeros(0, dtype) if b is None else np.ascontiguousarray(b, dtype=dtype)
-    k.winograd_output(m, bias, out, tuple(wg))
-    return out, WinogradCache(tiles, u, wg, b is not None, dtype, w.shape)
+    tiles = m = None
+    for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
+        p = wc.n * wc.th * wc.tw
+        if tiles is None or tiles.shape[2] != p:
+            tiles = tile_array(c, p, dtype)
+            m = tile_array(f, p, dtype)
+        k.winograd_input(x[lo:hi], tiles, tuple(wc))
+        np.matmul(u, tiles, out=m)
+        k.winograd_output(m, bias, out[lo:hi], tuple(wc))
+    return out, WinogradCache(x, u, wg, b is not None, dtype, w.shape)
 
 
 def conv2d_backward(dout, cache):
     """Gradients ``(dx, dw, db)`` of :func:`conv2d_forward`; ``db`` is None without a bias."""
-    tiles, u, wg, has_bias, dtype, w_shape = cache
+    x, u, wg, has_bias, dtype, w_shape = cache
     f, c = w_shape[:2]
     dout = np.ascontiguousarray(dout, dtype=dtype)
     k = _transforms(dtype)
-    dm = np.empty((16, f, tiles.shape[2]), dtype=dtype)
-    k.winograd_output_adjoint(dout, dm, tuple(wg))
-    du = np.matmul(dm, tiles.transpose(0, 2, 1))           # (16, F, C)
+    dx = np.empty((wg.n, c, wg.h, wg.w), dtype=dtype)
+    du = np.zeros((16, f, c), dtype=dtype)
+    du_part = np.empty_like(du)
+    ut = u.transpose(0, 2, 1)
+    tiles = None
+    for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
+        p = wc.n * wc.th * wc.tw
+        if tiles is None or tiles.shape[2] != p:
+            tiles = tile_array(c, p, dtype)
+            dm = tile_array(f, p, dtype)
+            dv = tile_array(c, p, dtype)
+        k.winograd_input(x[lo:hi], tiles, tuple(wc))
+        k.winograd_output_adjoint(dout[lo:hi], dm, tuple(wc))
+        np.matmul(dm, tiles.transpose(0, 2, 1), out=du_part)     # (16, F, C)
+        du += du_part
+        np.matmul(ut, dm, out=dv)                                 # (16, C, P)
+        k.winograd_input_adjoint(dv, dx[lo:hi], tuple(wc))
     g = _G.astype(dtype)
     dw = g.T @ du.reshape(4, 4, f, c).transpose(2, 3, 0, 1) @ g
-    dv = np.matmul(u.transpose(0, 2, 1), dm)               # (16, C, P)
-    dx = np.empty((wg.n, c, wg.h, wg.w), dtype=dtype)
-    k.winograd_input_adjoint(dv, dx, tuple(wg))
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return dx, np.ascontiguousarray(dw), db

@@ -20,6 +20,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _winograd
 from ._api import (
     accumulate,
     avg_pool_forward,
@@ -138,7 +139,7 @@ def _pool_input(x):
 # convolution
 # --------------------------------------------------------------------------
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, algorithm="auto"):
     """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (``groups=1``).
 
     Parameters
@@ -148,6 +149,11 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     b : ndarray, shape (F,), or None
     stride, padding, dilation : int or pair of ints
         Zero padding on both sides of each axis.
+    algorithm : {"auto", "gemm", "winograd"}
+        ``"gemm"``: im2col and matrix products; ``"winograd"``: Winograd
+        F(2x2, 3x3) (3x3, stride 1, no dilation only; see
+        ``im2col_ext._winograd`` for its accuracy); ``"auto"``: Winograd where
+        it applies and is faster, else gemm.
 
     Returns
     -------
@@ -172,6 +178,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     b = _check_bias(b, f, "filter (w.shape[0])")
     g = conv_geometry(n, c, h, wd, (kh, kw), stride, padding, dilation)
     dtype = _float_dtype(x, w, *(() if b is None else (b,)))
+    if _winograd.chosen(algorithm, g, f, dtype):
+        return _winograd.conv2d_forward(x, w, b, (g.ph, g.pw), dtype)
     x = x.astype(dtype, copy=False)
     w2 = w.astype(dtype, copy=False).reshape(f, c * kh * kw)
 
@@ -203,6 +211,9 @@ def conv2d_backward(dout, cache):
     dw : ndarray, shape (F, C, kh, kw)
     db : ndarray, shape (F,), or None when the forward pass had no bias
     """
+    if isinstance(cache, _winograd.WinogradCache):
+        _check_dout(dout, cache.out_shape)
+        return _winograd.conv2d_backward(dout, cache)
     x, w2, has_bias, g, dtype = cache
     n, f = x.shape[0], w2.shape[0]
     _check_dout(dout, (n, f, g.oh, g.ow))

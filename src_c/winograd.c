@@ -19,6 +19,15 @@
  * it saves (the result is the same either way). */
 #define WINO_MIN_PARALLEL_WORK ((int64_t)1 << 15)
 
+#if defined(_MSC_VER)
+#define I2C_WINO_RESTRICT __restrict
+#else
+#define I2C_WINO_RESTRICT __restrict__
+#endif
+
+/* Tiles a kernel transforms at a time (see winograd_template.c). */
+#define WINO_CHUNK 64
+
 /* Threads for `units` independent units of `per_unit` elements each. */
 static int wino_threads(int num_threads, int64_t units, int64_t per_unit)
 {

@@ -19,7 +19,8 @@
  *   out     (n, c, oh, ow)     the convolution output y or its gradient dy
  *   tiles   (16, c, p)         p = n*th*tw tiles in (n, ty, tx) order; the
  *                              16 rows are the 4x4 tile positions (i, j) in
- *                              row-major order
+ *                              row-major order, g->ks elements apart (each
+ *                              row is a C-contiguous (c, p) block)
  * Tile (ty, tx) of image n reads image rows 2*ty - ph .. 2*ty - ph + 3 and
  * columns 2*tx - pw .. + 3 (zeros outside the image) and makes output rows
  * 2*ty, 2*ty + 1 and columns 2*tx, 2*tx + 1 (those < oh, ow).
@@ -43,6 +44,8 @@ typedef struct {
     int64_t ph, pw;  /* zero padding on each side, >= 0                   */
     int64_t oh, ow;  /* output height and width: h + 2*ph - 2, >= 1       */
     int64_t th, tw;  /* tiles per image: (oh + 1) / 2, (ow + 1) / 2       */
+    int64_t ks;      /* elements between the 16 rows of a tile array,     */
+                     /* >= c*p (the caller pads it off multiples of 4 KiB) */
 } i2c_wino_geom;
 
 /* Input transform: tiles[k, ch, p] = (B^T d B)[k] for every channel.

@@ -4,29 +4,35 @@
  * Not compiled on its own: winograd.c includes it once per element type
  * after defining T (float or double) and FN(f) (f_f32 or f_f64).  Layouts
  * and meanings are those of winograd.h.
+ *
+ * Each kernel works on a row of up to WINO_CHUNK tiles at a time, in loops
+ * over the tiles that the compiler can vectorize; the 16 rows of a tile
+ * array are read or written as 16 streams (g->ks apart, which the caller
+ * keeps off multiples of 4 KiB so that they do not share one cache set).
  */
 #ifndef T
 #error "define T and FN before including winograd_template.c"
 #endif
 
-/* The 4x4 input tile of image plane `plane` (h x w, row-major) whose top
- * left corner is at row r0, column q0, into d (zeros outside the plane). */
-static void FN(wino_load_tile)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
-                               T d[16])
+/* Row i (0..3) of the padded input of tile row ty, columns 2*tx0 - pw ..
+ * 2*(tx0 + cnt) - pw + 1, into r (zeros outside the plane). */
+static void FN(wino_load_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
+                               int64_t len, T r[4][2 * WINO_CHUNK + 2])
 {
-    int i, j;
-    if (r0 >= 0 && q0 >= 0 && r0 + 4 <= h && q0 + 4 <= w) {
-        const T *row = plane + r0 * w + q0;
-        for (i = 0; i < 4; i++, row += w)
-            for (j = 0; j < 4; j++)
-                d[4 * i + j] = row[j];
-        return;
-    }
+    int64_t i, j;
     for (i = 0; i < 4; i++) {
-        int64_t r = r0 + i;
-        for (j = 0; j < 4; j++) {
-            int64_t q = q0 + j;
-            d[4 * i + j] = (r >= 0 && r < h && q >= 0 && q < w) ? plane[r * w + q] : (T)0;
+        const int64_t row = r0 + i;
+        if (row < 0 || row >= h) {
+            memset(r[i], 0, (size_t)len * sizeof(T));
+            continue;
+        }
+        if (q0 >= 0 && q0 + len <= w) {
+            memcpy(r[i], plane + row * w + q0, (size_t)len * sizeof(T));
+            continue;
+        }
+        for (j = 0; j < len; j++) {
+            const int64_t q = q0 + j;
+            r[i][j] = (q >= 0 && q < w) ? plane[row * w + q] : (T)0;
         }
     }
 }
@@ -34,7 +40,7 @@ static void FN(wino_load_tile)(const T *plane, int64_t h, int64_t w, int64_t r0,
 void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
                         int num_threads)
 {
-    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = c * p;
+    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
     const int64_t units = g->n * c;
     int64_t u;
     int nt = wino_threads(num_threads, units, 16 * per_image);
@@ -42,25 +48,37 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
         const T *plane = x + u * g->h * g->w;   /* x[n, ch]: planes in (n, c) order */
-        T *out = tiles + ch * p + n * per_image;
-        int64_t ty, tx;
+        T r[4][2 * WINO_CHUNK + 2], e[WINO_CHUNK + 1], o[WINO_CHUNK + 1];
+        int64_t ty, tx0, t, q, k;
         for (ty = 0; ty < g->th; ty++) {
-            for (tx = 0; tx < g->tw; tx++, out++) {
-                T d[16], t[16];
-                int j;
-                FN(wino_load_tile)(plane, g->h, g->w, 2 * ty - g->ph, 2 * tx - g->pw, d);
-                for (j = 0; j < 4; j++) {          /* t = B^T d (columns) */
-                    t[0 + j] = d[0 + j] - d[8 + j];
-                    t[4 + j] = d[4 + j] + d[8 + j];
-                    t[8 + j] = d[8 + j] - d[4 + j];
-                    t[12 + j] = d[4 + j] - d[12 + j];
+            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
+                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
+                const int64_t len = 2 * cnt + 2;
+                T *out = tiles + ch * p + n * per_image + ty * g->tw + tx0;
+                FN(wino_load_rows)(plane, g->h, g->w, 2 * ty - g->ph, 2 * tx0 - g->pw, len, r);
+                for (q = 0; q < len; q++) {        /* B^T on the 4 rows, column by column */
+                    const T d0 = r[0][q], d1 = r[1][q], d2 = r[2][q], d3 = r[3][q];
+                    r[0][q] = d0 - d2;
+                    r[1][q] = d1 + d2;
+                    r[2][q] = d2 - d1;
+                    r[3][q] = d1 - d3;
                 }
-                for (j = 0; j < 4; j++) {          /* V = t B (rows) */
-                    const T *r = t + 4 * j;
-                    out[(4 * j + 0) * cp] = r[0] - r[2];
-                    out[(4 * j + 1) * cp] = r[1] + r[2];
-                    out[(4 * j + 2) * cp] = r[2] - r[1];
-                    out[(4 * j + 3) * cp] = r[1] - r[3];
+                for (k = 0; k < 4; k++) {
+                    /* row k of tile t is e[t], o[t], e[t+1], o[t+1]; V row k = that times B */
+                    T *I2C_WINO_RESTRICT v0 = out + (4 * k + 0) * cp;
+                    T *I2C_WINO_RESTRICT v1 = out + (4 * k + 1) * cp;
+                    T *I2C_WINO_RESTRICT v2 = out + (4 * k + 2) * cp;
+                    T *I2C_WINO_RESTRICT v3 = out + (4 * k + 3) * cp;
+                    for (t = 0; t <= cnt; t++) {
+                        e[t] = r[k][2 * t];
+                        o[t] = r[k][2 * t + 1];
+                    }
+                    for (t = 0; t < cnt; t++) {
+                        v0[t] = e[t] - e[t + 1];
+                        v1[t] = o[t] + e[t + 1];
+                        v2[t] = e[t + 1] - o[t];
+                        v3[t] = o[t] - o[t + 1];
+                    }
                 }
             }
         }
@@ -70,48 +88,49 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
 void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_wino_geom *g,
                          int num_threads)
 {
-    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = c * p;
+    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
     const int64_t units = g->n * c, oh = g->oh, ow = g->ow;
     int64_t u;
     int nt = wino_threads(num_threads, units, 16 * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
-        const T *in = m + ch * p + n * per_image;
         T *plane = y + u * oh * ow;
         const T b = bias ? bias[ch] : (T)0;
-        int64_t ty, tx;
+        T rows[2][2 * WINO_CHUNK];
+        int64_t ty, tx0, t, k;
         for (ty = 0; ty < g->th; ty++) {
             const int64_t oy = 2 * ty;
-            for (tx = 0; tx < g->tw; tx++, in++) {
-                const int64_t ox = 2 * tx;
-                T s[8], v[16];
-                int k;
+            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
+                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
+                const int64_t ox = 2 * tx0;
+                const int64_t len = ow - ox < 2 * cnt ? ow - ox : 2 * cnt;
+                const T *in = m + ch * p + n * per_image + ty * g->tw + tx0;
+                const int direct = len == 2 * cnt && oy + 1 < oh;
+                T *I2C_WINO_RESTRICT r0 = direct ? plane + oy * ow + ox : rows[0];
+                T *I2C_WINO_RESTRICT r1 = direct ? plane + (oy + 1) * ow + ox : rows[1];
+                const T *mk[16];
                 for (k = 0; k < 16; k++)
-                    v[k] = in[k * cp];
-                for (k = 0; k < 4; k++) {          /* s = A^T M (columns) */
-                    s[k] = v[k] + v[4 + k] + v[8 + k];
-                    s[4 + k] = v[4 + k] - v[8 + k] - v[12 + k];
+                    mk[k] = in + k * cp;
+                for (t = 0; t < cnt; t++) {
+                    /* s = A^T M (rows 0, 1; columns 0..3), then Y = s A */
+                    const T s00 = mk[0][t] + mk[4][t] + mk[8][t];
+                    const T s01 = mk[1][t] + mk[5][t] + mk[9][t];
+                    const T s02 = mk[2][t] + mk[6][t] + mk[10][t];
+                    const T s03 = mk[3][t] + mk[7][t] + mk[11][t];
+                    const T s10 = mk[4][t] - mk[8][t] - mk[12][t];
+                    const T s11 = mk[5][t] - mk[9][t] - mk[13][t];
+                    const T s12 = mk[6][t] - mk[10][t] - mk[14][t];
+                    const T s13 = mk[7][t] - mk[11][t] - mk[15][t];
+                    r0[2 * t] = s00 + s01 + s02 + b;
+                    r0[2 * t + 1] = s01 - s02 - s03 + b;
+                    r1[2 * t] = s10 + s11 + s12 + b;
+                    r1[2 * t + 1] = s11 - s12 - s13 + b;
                 }
-                {
-                    const T y00 = s[0] + s[1] + s[2] + b, y01 = s[1] - s[2] - s[3] + b;
-                    const T y10 = s[4] + s[5] + s[6] + b, y11 = s[5] - s[6] - s[7] + b;
-                    T *row = plane + oy * ow + ox;
-                    if (oy + 1 < oh && ox + 1 < ow) {
-                        row[0] = y00;
-                        row[1] = y01;
-                        row[ow] = y10;
-                        row[ow + 1] = y11;
-                    } else {
-                        row[0] = y00;
-                        if (ox + 1 < ow)
-                            row[1] = y01;
-                        if (oy + 1 < oh) {
-                            row[ow] = y10;
-                            if (ox + 1 < ow)
-                                row[ow + 1] = y11;
-                        }
-                    }
+                if (!direct) {
+                    memcpy(plane + oy * ow + ox, rows[0], (size_t)len * sizeof(T));
+                    if (oy + 1 < oh)
+                        memcpy(plane + (oy + 1) * ow + ox, rows[1], (size_t)len * sizeof(T));
                 }
             }
         }
@@ -121,7 +140,7 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
 void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_geom *g,
                                  int num_threads)
 {
-    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = c * p;
+    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
     const int64_t units = g->n * c, oh = g->oh, ow = g->ow;
     int64_t u;
     int nt = wino_threads(num_threads, units, 16 * per_image);
@@ -129,34 +148,39 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
         const T *plane = dy + u * oh * ow;
-        T *out = dm + ch * p + n * per_image;
-        int64_t ty, tx;
+        T rows[2][2 * WINO_CHUNK];
+        int64_t ty, tx0, t, k;
         for (ty = 0; ty < g->th; ty++) {
             const int64_t oy = 2 * ty;
-            for (tx = 0; tx < g->tw; tx++, out++) {
-                const int64_t ox = 2 * tx;
-                const T *row = plane + oy * ow + ox;
-                T e00, e01 = 0, e10 = 0, e11 = 0, r[8];
-                int i;
-                e00 = row[0];
-                if (ox + 1 < ow)
-                    e01 = row[1];
-                if (oy + 1 < oh) {
-                    e10 = row[ow];
-                    if (ox + 1 < ow)
-                        e11 = row[ow + 1];
+            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
+                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
+                const int64_t ox = 2 * tx0;
+                const int64_t len = ow - ox < 2 * cnt ? ow - ox : 2 * cnt;
+                T *out = dm + ch * p + n * per_image + ty * g->tw + tx0;
+                const T *q0 = plane + oy * ow + ox, *q1 = plane + (oy + 1) * ow + ox;
+                T *I2C_WINO_RESTRICT v[16];
+                if (len < 2 * cnt || oy + 1 >= oh) {
+                    memset(rows, 0, sizeof(rows));
+                    memcpy(rows[0], q0, (size_t)len * sizeof(T));
+                    if (oy + 1 < oh)
+                        memcpy(rows[1], q1, (size_t)len * sizeof(T));
+                    q0 = rows[0];
+                    q1 = rows[1];
                 }
-                /* r = A dY (4x2, row-major) */
-                r[0] = e00;       r[1] = e01;
-                r[2] = e00 + e10; r[3] = e01 + e11;
-                r[4] = e00 - e10; r[5] = e01 - e11;
-                r[6] = -e10;      r[7] = -e11;
-                for (i = 0; i < 4; i++) {          /* dM = r A^T */
-                    const T a = r[2 * i], b = r[2 * i + 1];
-                    out[(4 * i + 0) * cp] = a;
-                    out[(4 * i + 1) * cp] = a + b;
-                    out[(4 * i + 2) * cp] = a - b;
-                    out[(4 * i + 3) * cp] = -b;
+                for (k = 0; k < 16; k++)
+                    v[k] = out + k * cp;
+                for (t = 0; t < cnt; t++) {
+                    const T e00 = q0[2 * t], e01 = q0[2 * t + 1];
+                    const T e10 = q1[2 * t], e11 = q1[2 * t + 1];
+                    /* r = A dY (4x2), dM = r A^T */
+                    const T r00 = e00, r01 = e01;
+                    const T r10 = e00 + e10, r11 = e01 + e11;
+                    const T r20 = e00 - e10, r21 = e01 - e11;
+                    const T r30 = -e10, r31 = -e11;
+                    v[0][t] = r00;  v[1][t] = r00 + r01;  v[2][t] = r00 - r01;  v[3][t] = -r01;
+                    v[4][t] = r10;  v[5][t] = r10 + r11;  v[6][t] = r10 - r11;  v[7][t] = -r11;
+                    v[8][t] = r20;  v[9][t] = r20 + r21;  v[10][t] = r20 - r21; v[11][t] = -r21;
+                    v[12][t] = r30; v[13][t] = r30 + r31; v[14][t] = r30 - r31; v[15][t] = -r31;
                 }
             }
         }
@@ -166,52 +190,78 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
 void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_geom *g,
                                 int num_threads)
 {
-    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = c * p;
+    const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
     const int64_t units = g->n * c, h = g->h, w = g->w;
     int64_t u;
     int nt = wino_threads(num_threads, units, 16 * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
-        const T *in = dv + ch * p + n * per_image;
         T *plane = dx + u * h * w;
-        int64_t ty, tx;
+        T acc[4][2 * WINO_CHUNK + 2];
+        T d0[WINO_CHUNK + 1], d1[WINO_CHUNK + 1], d2[WINO_CHUNK + 1], d3[WINO_CHUNK + 1];
+        int64_t ty, tx0, t, k;
         memset(plane, 0, (size_t)(h * w) * sizeof(T));
         for (ty = 0; ty < g->th; ty++) {
             const int64_t r0 = 2 * ty - g->ph;
-            for (tx = 0; tx < g->tw; tx++, in++) {
-                const int64_t q0 = 2 * tx - g->pw;
-                T v[16], t[16], d[16];
-                int i, j;
-                for (i = 0; i < 16; i++)
-                    v[i] = in[i * cp];
-                for (j = 0; j < 4; j++) {          /* t = B dV (columns) */
-                    t[0 + j] = v[0 + j];
-                    t[4 + j] = v[4 + j] - v[8 + j] + v[12 + j];
-                    t[8 + j] = v[4 + j] + v[8 + j] - v[0 + j];
-                    t[12 + j] = -v[12 + j];
+            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
+                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
+                const int64_t q0 = 2 * tx0 - g->pw, len = 2 * cnt + 2;
+                const T *in = dv + ch * p + n * per_image + ty * g->tw + tx0;
+                const T *vk[16];
+                int64_t i, j, a;
+                for (k = 0; k < 16; k++)
+                    vk[k] = in + k * cp;
+                for (a = 0; a < 4; a++) {
+                    /* row a of t = B dV, then d = t B^T; tile t adds d[a][0..3] at
+                     * columns 2t .. 2t+3 of acc[a]: the even columns get d0 of tile t
+                     * and d2 of tile t-1, the odd ones d1 of t and d3 of t-1. */
+                    for (t = 0; t < cnt; t++) {
+                        T t0, t1, t2, t3;
+                        if (a == 0) {
+                            t0 = vk[0][t]; t1 = vk[1][t]; t2 = vk[2][t]; t3 = vk[3][t];
+                        } else if (a == 1) {
+                            t0 = vk[4][t] - vk[8][t] + vk[12][t];
+                            t1 = vk[5][t] - vk[9][t] + vk[13][t];
+                            t2 = vk[6][t] - vk[10][t] + vk[14][t];
+                            t3 = vk[7][t] - vk[11][t] + vk[15][t];
+                        } else if (a == 2) {
+                            t0 = vk[4][t] + vk[8][t] - vk[0][t];
+                            t1 = vk[5][t] + vk[9][t] - vk[1][t];
+                            t2 = vk[6][t] + vk[10][t] - vk[2][t];
+                            t3 = vk[7][t] + vk[11][t] - vk[3][t];
+                        } else {
+                            t0 = -vk[12][t]; t1 = -vk[13][t]; t2 = -vk[14][t]; t3 = -vk[15][t];
+                        }
+                        d0[t] = t0;
+                        d1[t] = t1 - t2 + t3;
+                        d2[t + 1] = t1 + t2 - t0;
+                        d3[t + 1] = -t3;
+                    }
+                    acc[a][0] = d0[0];
+                    acc[a][1] = d1[0];
+                    for (t = 1; t < cnt; t++) {
+                        acc[a][2 * t] = d0[t] + d2[t];
+                        acc[a][2 * t + 1] = d1[t] + d3[t];
+                    }
+                    acc[a][2 * cnt] = d2[cnt];
+                    acc[a][2 * cnt + 1] = d3[cnt];
                 }
-                for (i = 0; i < 4; i++) {          /* d = t B^T (rows) */
-                    const T *rr = t + 4 * i;
-                    d[4 * i + 0] = rr[0];
-                    d[4 * i + 1] = rr[1] - rr[2] + rr[3];
-                    d[4 * i + 2] = rr[1] + rr[2] - rr[0];
-                    d[4 * i + 3] = -rr[3];
-                }
-                if (r0 >= 0 && q0 >= 0 && r0 + 4 <= h && q0 + 4 <= w) {
-                    T *row = plane + r0 * w + q0;
-                    for (i = 0; i < 4; i++, row += w)
-                        for (j = 0; j < 4; j++)
-                            row[j] += d[4 * i + j];
-                } else {
-                    for (i = 0; i < 4; i++) {
-                        const int64_t r = r0 + i;
-                        if (r < 0 || r >= h)
-                            continue;
-                        for (j = 0; j < 4; j++) {
+                /* add the chunk's 4 x len block into the plane */
+                for (i = 0; i < 4; i++) {
+                    const int64_t row = r0 + i;
+                    T *dst;
+                    if (row < 0 || row >= h)
+                        continue;
+                    dst = plane + row * w;
+                    if (q0 >= 0 && q0 + len <= w) {
+                        for (j = 0; j < len; j++)
+                            dst[q0 + j] += acc[i][j];
+                    } else {
+                        for (j = 0; j < len; j++) {
                             const int64_t q = q0 + j;
                             if (q >= 0 && q < w)
-                                plane[r * w + q] += d[4 * i + j];
+                                dst[q] += acc[i][j];
                         }
                     }
                 }
