@@ -130,6 +130,10 @@ def _c_ready(arrays, itemsize):
     """Every array's address and strides are multiples of the C element's alignment."""
     align = min(itemsize, 8)
     for a in arrays:
+        if a.flags.aligned and a.dtype.alignment >= align:
+            if all(st % itemsize == 0 for st in a.strides):
+                continue
+            return False
         if a.__array_interface__["data"][0] % align:
             return False
         for st in a.strides:

@@ -20,6 +20,7 @@ import operator
 import os
 import sys
 
+from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from im2col_ext._kernels cimport (
@@ -218,31 +219,44 @@ ACCUMULATE_PAIRS = tuple((_native(a), _native(b)) for a, b in (
 ))
 
 
-cdef Py_ssize_t _address(a) except? 0:
-    return <Py_ssize_t>a.__array_interface__["data"][0]
+cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
+    """Fill ``w`` from the kernel spec and the arrays' buffers (element strides).
 
-
-cdef int _fill_win(i2c_win *w, x6, cols9, spec) except -1:
-    """Fill ``w`` from the kernel spec and the two arrays' shapes and strides."""
+    The buffers are taken without a format (PyBUF_STRIDES), so any dtype
+    works; ``cols9`` is read (only ``accumulate`` writes ``x6``, which
+    asks for a writable buffer there).
+    """
     size, k, o, s, p, d = spec
-    cdef Py_ssize_t isz = x6.itemsize
+    cdef Py_buffer xb, cb
     cdef int i
-    w.n = x6.shape[0]
-    w.c = x6.shape[1]
-    w.v = x6.shape[5]
-    for i in range(3):
-        w.size[i] = size[i]
-        w.k[i] = k[i]
-        w.o[i] = o[i]
-        w.s[i] = s[i]
-        w.p[i] = p[i]
-        w.d[i] = d[i]
-    xs = x6.strides
-    cs = cols9.strides
-    for i in range(6):
-        w.xs[i] = xs[i] // isz
-    for i in range(9):
-        w.cs[i] = cs[i] // isz
+    PyObject_GetBuffer(x6, &xb, PyBUF_STRIDES)
+    try:
+        PyObject_GetBuffer(cols9, &cb, PyBUF_STRIDES)
+    except BaseException:
+        PyBuffer_Release(&xb)
+        raise
+    try:
+        if xb.ndim != 6 or cb.ndim != 9:
+            raise ValueError("x6 must be 6-D and cols9 9-D")
+        w.n = xb.shape[0]
+        w.c = xb.shape[1]
+        w.v = xb.shape[5]
+        for i in range(3):
+            w.size[i] = size[i]
+            w.k[i] = k[i]
+            w.o[i] = o[i]
+            w.s[i] = s[i]
+            w.p[i] = p[i]
+            w.d[i] = d[i]
+        for i in range(6):
+            w.xs[i] = xb.strides[i] // xb.itemsize
+        for i in range(9):
+            w.cs[i] = cb.strides[i] // cb.itemsize
+        xp[0] = xb.buf
+        cp[0] = cb.buf
+    finally:
+        PyBuffer_Release(&xb)
+        PyBuffer_Release(&cb)
     return 0
 
 
@@ -254,8 +268,9 @@ def gather(x6, cols9, spec):
     arrays share it and are aligned to ``min(itemsize, 8)``.
     """
     cdef i2c_win w
-    _fill_win(&w, x6, cols9, spec)
-    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
+    cdef void *xp
+    cdef void *cp
+    _fill_win(&w, x6, cols9, spec, &xp, &cp)
     cdef int isz = x6.itemsize
     if cols9.itemsize != isz:
         raise TypeError(f"x and cols must share one item size, got {isz} and {cols9.itemsize}")
@@ -281,17 +296,15 @@ def accumulate(cols9, x6, spec):
     ``(cols9.dtype.str, x6.dtype.str)`` must be one of :data:`ACCUMULATE_PAIRS`.
     """
     cdef i2c_win w
-    _fill_win(&w, x6, cols9, spec)
-    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
+    cdef void *xp
+    cdef void *cp
+    if not x6.flags.writeable:
+        raise ValueError("x6 is read-only")
+    _fill_win(&w, x6, cols9, spec, &xp, &cp)
     key = (cols9.dtype.str, x6.dtype.str)
     if key not in ACCUMULATE_PAIRS:
         raise TypeError(
             f"the C accumulate has no kernel for cols {cols9.dtype} into {x6.dtype}")
-    # cs: the strides of cols in ITS elements
-    cdef Py_ssize_t csz = cols9.itemsize
-    cdef int i
-    for i in range(9):
-        w.cs[i] = cols9.strides[i] // csz
     cdef int which = ACCUMULATE_PAIRS.index(key)
     with nogil:
         if which == 0:
