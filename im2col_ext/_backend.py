@@ -126,6 +126,57 @@ def kernels(dtype, *arrays):
     return active
 
 
+def _c_ready(arrays, itemsize):
+    """Every array's address and strides are multiples of the C element's alignment."""
+    align = min(itemsize, 8)
+    for a in arrays:
+        if a.flags.aligned and a.dtype.alignment >= align:
+            if all(st % itemsize == 0 for st in a.strides):
+                continue
+            return False
+        if a.__array_interface__["data"][0] % align:
+            return False
+        for st in a.strides:
+            if st % itemsize:
+                return False
+    return True
+
+
+def for_gather(x6, cols9):
+    """The module whose ``gather`` fills ``cols9`` from ``x6``.
+
+    The compiled gathers copy elements by size (1, 2, 4, 8 or 16 bytes), so
+    every such dtype runs in C; other sizes and misaligned views use NumPy.
+    """
+    if active is _numpy_backend:
+        return _numpy_backend
+    isz = x6.dtype.itemsize
+    if isz not in active.GATHER_ITEMSIZES or not _c_ready((x6, cols9), isz):
+        return _numpy_backend
+    return active
+
+
+def for_accumulate(x6, cols9):
+    """The module whose ``accumulate`` sums ``cols9`` into ``x6`` (pairs: ``_cext.ACCUMULATE_PAIRS``)."""
+    if active is _numpy_backend:
+        return _numpy_backend
+    if (cols9.dtype.str, x6.dtype.str) not in active.ACCUMULATE_PAIRS:
+        return _numpy_backend
+    if not (_c_ready((x6,), x6.dtype.itemsize) and _c_ready((cols9,), cols9.dtype.itemsize)):
+        return _numpy_backend
+    return active
+
+
+def c_dtypes(operation):
+    """Which dtypes ``operation`` ("gather" or "accumulate") runs in C now: a description."""
+    if active is _numpy_backend:
+        return "none (NumPy backend)"
+    if operation == "gather":
+        return "every dtype of item size " + ", ".join(map(str, active.GATHER_ITEMSIZES))
+    return ", ".join(f"{np.dtype(a)}->{np.dtype(b)}" for a, b in active.ACCUMULATE_PAIRS) + (
+        ", complex64, complex128")
+
+
 def get_num_threads():
     """Threads the compiled kernels use (1 without the extension)."""
     return compiled.get_num_threads() if compiled is not None else 1
