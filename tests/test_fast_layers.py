@@ -134,14 +134,17 @@ def test_conv_strides_cache_and_layout():
     out, cache = conv_forward_strides(x, w, b, conv_param)
     assert isinstance(cache, tuple) and len(cache) == 5
     assert cache[0] is x and cache[1] is w and cache[2] is b and cache[3] is conv_param
+    assert out.shape == (3, 4, 4, 4) and out.flags.c_contiguous
+    # integer data keeps the course's own cache: the columns of the 6-D window view
+    xi = (x * 10).astype(np.int64)
+    _, cache = conv_forward_strides(xi, w, b, conv_param)
     x_cols = cache[4]
     assert x_cols.shape == (2 * 3 * 3, 3 * 4 * 4)
     # columns in (n, oy, ox) order: the 6-D window view reshaped
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    xp = np.pad(xi, ((0, 0), (0, 0), (1, 1), (1, 1)))
     six = x_cols.reshape(2, 3, 3, 3, 4, 4)
     for c, hh, ww, n, oy, ox in np.ndindex(six.shape):
         assert six[c, hh, ww, n, oy, ox] == xp[n, c, oy * 2 + hh, ox * 2 + ww]
-    assert out.shape == (3, 4, 4, 4) and out.flags.c_contiguous
 
 
 @pytest.mark.parametrize(

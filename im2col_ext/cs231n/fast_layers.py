@@ -28,6 +28,7 @@ from .._api import (
     max_pool_tie_scatter,
     pool_geometry,
 )
+from .. import layers
 from .._geometry import as_int, check_array, conv_geometry
 
 __all__ = [
@@ -193,7 +194,7 @@ def conv_backward_im2col(dout, cache):
 
 
 def conv_forward_strides(x, w, b, conv_param):
-    """Convolution forward pass on the ``(C, HH, WW, N, oh, ow)`` window view (``conv_forward_fast``).
+    """Convolution forward pass (``conv_forward_fast``).
 
     Parameters
     ----------
@@ -208,11 +209,19 @@ def conv_forward_strides(x, w, b, conv_param):
     -------
     out : ndarray, shape (N, F, oh, ow), C-contiguous
     cache : tuple
-        ``(x, w, b, conv_param, x_cols)``, ``x_cols`` of shape
-        ``(C*HH*WW, N*oh*ow)`` with columns in ``(n, oy, ox)`` order.
+        ``(x, w, b, conv_param, inner)``: pass it back unchanged.  When
+        ``x``, ``w`` and ``b`` share one float dtype, the convolution is
+        :func:`im2col_ext.layers.conv2d_forward` (Winograd for 3x3 stride-1
+        layers, else chunked im2col GEMMs) and ``inner`` its cache; otherwise
+        ``inner`` is the ``(C*HH*WW, N*oh*ow)`` columns in ``(n, oy, ox)``
+        order of the course's 6-D window view.
     """
     g = _conv_geometry(x, w, b, conv_param)
     f = w.shape[0]
+    if x.dtype == w.dtype == b.dtype and x.dtype in (np.float32, np.float64):
+        out, inner = layers.conv2d_forward(x, w, b.reshape(f), stride=(g.sh, g.sw),
+                                           padding=(g.ph, g.pw))
+        return out, (x, w, b, conv_param, inner)
     x_cols = _gather(x, g, "6d").reshape(g.c * g.kh * g.kw, g.n * g.oh * g.ow)
     res = _add_bias(np.matmul(w.reshape(f, -1), x_cols), b)
     out = np.ascontiguousarray(res.reshape(f, g.n, g.oh, g.ow).transpose(1, 0, 2, 3))
@@ -226,7 +235,13 @@ def conv_backward_strides(dout, cache):
     -------
     dx, dw, db : ndarrays of the shapes of ``x``, ``w`` and ``(F,)``
     """
-    return _conv_backward(dout, cache, "6d")
+    x, w, b, conv_param, inner = cache
+    if isinstance(inner, np.ndarray):
+        return _conv_backward(dout, cache, "6d")
+    g = _conv_geometry(x, w, b, conv_param)
+    _check_dout(dout, (g.n, w.shape[0], g.oh, g.ow))
+    dx, dw, db = layers.conv2d_backward(dout, inner)
+    return dx, dw, db
 
 
 conv_forward_fast = conv_forward_strides
