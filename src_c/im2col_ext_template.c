@@ -722,35 +722,46 @@ static void FN(max_pool_plane)(const T *xp, T *op, int64_t *ap, const i2c_geom *
     }
 }
 
-/* max_pool_plane for 2x2 windows without padding or dilation and with unit
- * column stride in x: the same scan (a, b, c, d in row-major order, a
- * starts, a later tap replaces when greater or NaN), unrolled. */
-static void FN(max_pool_plane_2x2)(const T *xp, T *op, int64_t *ap, const i2c_geom *g)
+/* max_pool_plane for windows without padding or dilation (every tap in
+ * bounds) and unit column stride in x: the same scan per window (taps in
+ * row-major order, the first tap starts, a later tap replaces when greater
+ * or NaN), run tap by tap over a run of up to I2C_POOL_RUN windows of a row
+ * so that the inner loop is branch-free over the windows. */
+#ifndef I2C_POOL_RUN
+#define I2C_POOL_RUN 256
+#endif
+static void FN(max_pool_plane_inner)(const T *xp, T *op, int64_t *ap, const i2c_geom *g)
 {
     const int64_t xs2 = g->xs[2], sh = g->sh, sw = g->sw, w = g->w;
-    int64_t oy, ox;
+    int64_t oy, ox0, ox, ky, kx;
     for (oy = 0; oy < g->oh; oy++) {
-        const int64_t iy = oy * sh;
-        const T *x0 = xp + iy * xs2, *x1 = x0 + xs2;
-        T *orow = op + oy * g->ow;
-        int64_t *arow = ap + oy * g->ow;
-        for (ox = 0; ox < g->ow; ox++) {
-            const int64_t ix = ox * sw;
-            const T a = x0[ix], b = x0[ix + 1], c = x1[ix], d = x1[ix + 1];
-            T best = a;
-            int64_t bi = 0;
-            int u;
-            u = (b > best) | (b != b);
-            best = u ? b : best;
-            bi = u ? 1 : bi;
-            u = (c > best) | (c != c);
-            best = u ? c : best;
-            bi = u ? w : bi;
-            u = (d > best) | (d != d);
-            best = u ? d : best;
-            bi = u ? w + 1 : bi;
-            orow[ox] = best;
-            arow[ox] = iy * w + ix + bi;
+        const T *xrow = xp + oy * sh * xs2;
+        for (ox0 = 0; ox0 < g->ow; ox0 += I2C_POOL_RUN) {
+            const int64_t cnt = g->ow - ox0 < I2C_POOL_RUN ? g->ow - ox0 : I2C_POOL_RUN;
+            const T *base = xrow + ox0 * sw;
+            T *I2C_RESTRICT best = op + oy * g->ow + ox0;
+            int64_t *I2C_RESTRICT bi = ap + oy * g->ow + ox0;
+            int32_t tap[I2C_POOL_RUN];
+            for (ox = 0; ox < cnt; ox++) {
+                best[ox] = base[ox * sw];
+                tap[ox] = 0;
+            }
+            for (ky = 0; ky < g->kh; ky++) {
+                const T *r = base + ky * xs2;
+                for (kx = (ky == 0 ? 1 : 0); kx < g->kw; kx++) {
+                    const int32_t t = (int32_t)(ky * g->kw + kx);
+                    for (ox = 0; ox < cnt; ox++) {
+                        const T val = r[ox * sw + kx];
+                        const int u = (val > best[ox]) | (val != val);
+                        best[ox] = u ? val : best[ox];
+                        tap[ox] = u ? t : tap[ox];
+                    }
+                }
+            }
+            for (ox = 0; ox < cnt; ox++) {
+                const int64_t ky_ = tap[ox] / g->kw, kx_ = tap[ox] - ky_ * g->kw;
+                bi[ox] = (oy * sh + ky_) * w + (ox0 + ox) * sw + kx_;
+            }
         }
     }
 }
@@ -763,9 +774,8 @@ void FN(i2c_max_pool_forward)(const T *x, T *out, int64_t *argmax, const i2c_geo
     const int64_t planes = g->n * g->c;
     const int64_t per_plane = g->kh * g->kw * g->oh * g->ow;
     const int64_t osz = g->oh * g->ow;
-    /* 2x2 windows entirely inside the image (every tap in bounds) */
-    const int fast2x2 = g->kh == 2 && g->kw == 2 && g->ph == 0 && g->pw == 0 &&
-                        g->dh == 1 && g->dw == 1 && g->xs[3] == 1;
+    /* any window without padding or dilation (every tap in bounds) */
+    const int inner = g->ph == 0 && g->pw == 0 && g->dh == 1 && g->dw == 1 && g->xs[3] == 1;
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
@@ -774,9 +784,9 @@ void FN(i2c_max_pool_forward)(const T *x, T *out, int64_t *argmax, const i2c_geo
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / g->c, ci = p % g->c;
-        if (fast2x2)
-            FN(max_pool_plane_2x2)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
-                                   argmax + p * osz, g);
+        if (inner && g->kh * g->kw < (1 << 30))
+            FN(max_pool_plane_inner)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
+                                     argmax + p * osz, g);
         else
             FN(max_pool_plane)(x + ni * g->xs[0] + ci * g->xs[1], out + p * osz,
                                argmax + p * osz, g);

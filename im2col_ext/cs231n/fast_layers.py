@@ -377,6 +377,12 @@ def max_pool_backward_reshape(dout, cache):
     return max_pool_tie_scatter(x4, out, dout, g, _grad_dtype(x, dout)).reshape(x.shape)
 
 
+def _window_corners(oh, ow, s, w):
+    """(oh, ow) in-plane indices ``oy*s*W + ox*s`` of the windows' top left taps."""
+    return (np.arange(oh, dtype=np.int64)[:, None] * (s * w)
+            + np.arange(ow, dtype=np.int64)[None, :] * s)
+
+
 def max_pool_forward_im2col(x, pool_param):
     """Max pooling of any pools that fit ``x`` exactly, by im2col of ``(N*C, 1, H, W)``.
 
@@ -402,6 +408,19 @@ def max_pool_forward_im2col(x, pool_param):
     g = pool_geometry((n * c, 1, h, w), (ph, pw), s, 0, 1,
                       names=("pool size", "pool_param['stride']", "padding", "dilation"))
     x_cols = _gather(x.reshape(n * c, 1, h, w), g, "cs231n")
+    if x.dtype in _KERNEL_DTYPES and x.size:
+        # the max-pool kernel: the same first maximum as np.argmax, except
+        # among several NaNs (it keeps the last): those windows take np.argmax
+        out, index = max_pool_forward(x, pool_geometry(x.shape, (ph, pw), s, 0, 1))
+        if not np.isnan(out).any():
+            # in-plane index (oy*s + ky)*W + ox*s + kx -> window row ky*pw + kx, by a
+            # table over ky*W + kx (no integer division)
+            table = (np.arange(ph, dtype=np.int64)[:, None] * pw
+                     + np.arange(w, dtype=np.int64)[None, :]).reshape(-1)
+            index -= _window_corners(g.oh, g.ow, s, w)
+            r = np.take(table, index.transpose(2, 3, 0, 1))  # (oh, ow, n, c)
+            x_cols_argmax = r.reshape(-1)
+            return out, (x, x_cols, x_cols_argmax, pool_param)
     x_cols_argmax = np.argmax(x_cols, axis=0)
     out = np.take_along_axis(x_cols, x_cols_argmax[None], axis=0)
     out = out.reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
@@ -421,11 +440,14 @@ def max_pool_backward_im2col(dout, cache):
             f"x_cols_argmax has shape {x_cols_argmax.shape}, expected "
             f"{(g.oh * g.ow * n * c,)} for x of shape {x.shape}"
         )
-    # window row r = ky*pw + kx of column (oy, ox, n, c) -> in-plane index iy*W + ix
-    r = np.asarray(x_cols_argmax, dtype=np.int64).reshape(g.oh, g.ow, n * c)
-    oy = np.arange(g.oh, dtype=np.int64)[:, None, None]
-    ox = np.arange(g.ow, dtype=np.int64)[None, :, None]
-    index = (oy * s + r // pw) * w + (ox * s + r % pw)
-    index = index.reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
+    # window row r = ky*pw + kx of column (oy, ox, n, c) -> in-plane index
+    # (oy*s + ky)*W + ox*s + kx, by a table over r (no integer division)
+    r = np.asarray(x_cols_argmax).reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
+    if r.size and (r.min() < 0 or r.max() >= ph * pw):
+        raise ValueError(f"x_cols_argmax holds window rows outside [0, {ph * pw})")
+    table = (np.arange(ph, dtype=np.int64)[:, None] * w
+             + np.arange(pw, dtype=np.int64)[None, :]).reshape(-1)
+    index = np.take(table, r)
+    index += _window_corners(g.oh, g.ow, s, w)
     dout = dout.astype(_grad_dtype(x, dout), copy=False)
     return max_pool_scatter(dout, index, g)
