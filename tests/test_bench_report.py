@@ -36,3 +36,12 @@ def test_plot(tmp_path):
     path = tmp_path / "bench.png"
     assert bench.main(ARGS + ["--plot", str(path)]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cpu_clock(tmp_path):
+    path = tmp_path / "bench.json"
+    assert bench.main(["--smoke", "--no-torch", "--only", "k2 p0", "--clock", "cpu",
+                       "--json", str(path)]) == 0
+    assert '"clock": "cpu"' in path.read_text()
+    with pytest.raises(SystemExit):
+        bench.main(["--clock", "cpu", "--threads", "2"])

@@ -18,7 +18,9 @@ time of each and the ratio ours/peer (lower is better for ours).  The peers:
             forward and backward through autograd), when torch is installed;
             for the course layouts, torch's unfold / fold of the same data;
 ``layers``  for ``cs231n.fast_layers`` convolutions, ``im2col_ext.layers``
-            on the same convolution.
+            on the same convolution;
+``gemm``    for ``layers`` convolutions that run by Winograd, the same call
+            with ``algorithm="gemm"`` (im2col and matrix products).
 
 Threads: im2col_ext, torch and the BLAS are held to the same count
 (``--threads``, default 1).  The BLAS is limited with ``threadpoolctl``
@@ -48,6 +50,7 @@ from . import report
 from .cases import TORCH, WINDOW_SHAPES, make_cases
 from .classic import classic_col2im, classic_im2col
 from .timing import (
+    CLOCKS,
     load_average,
     machine_info,
     measure,
@@ -132,9 +135,14 @@ def parse_args(argv):
                         help="only cases whose name, kind, shape or dtype contains TEXT "
                              "(repeatable)")
     parser.add_argument("--no-torch", action="store_true", help="do not import torch")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="wall time (default), or the CPU time of the calling thread "
+                             "(--threads 1 only; steadier on a busy shared machine)")
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    if args.clock == "cpu" and args.threads != 1:
+        parser.error("--clock cpu times the calling thread only: use it with --threads 1")
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.plot:
@@ -171,9 +179,11 @@ def run_suite(args):
     blas = set_threads(args.threads)
     meta = machine_info(args.threads, blas)
     settings = {"quick": args.quick, "smoke": args.smoke, "repeats": repeats,
-                "min_sample_s": min_sample, "batch_scale": scale, "threads": args.threads}
+                "min_sample_s": min_sample, "batch_scale": scale, "threads": args.threads,
+                "clock": args.clock}
     report.print_header(meta)
-    print(f"settings: {repeats} interleaved rounds per case, median; samples >= "
+    print(f"settings: {args.clock} clock; {repeats} interleaved rounds per case, median; "
+          f"samples >= "
           f"{min_sample * 1e3:g} ms; batch x{scale:g}{' (smoke: tiny shapes)' if tiny else ''}")
     print()
 
@@ -184,7 +194,7 @@ def run_suite(args):
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for i, case in enumerate(cases, 1):
-        run_case(case, repeats, min_sample, rng)
+        run_case(case, repeats, min_sample, rng, CLOCKS[args.clock])
         gc.collect()
         if "ours" in case.skipped:
             status = f"skipped ({case.skipped['ours']})"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import im2col_ext
-from im2col_ext import layers
+from im2col_ext import _winograd, layers
 from im2col_ext._geometry import conv_geometry
 from im2col_ext.cs231n import fast_layers
 from im2col_ext.cs231n.im2col_cython import col2im_6d_cython
@@ -54,7 +54,7 @@ CONV_SHAPES = [
 ]
 DTYPES = ("float64", "float32")
 #: Every peer, in the order of the full table's columns.
-PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers")
+PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers", "gemm")
 
 #: The memory-speed targets only count for columns of at least this many bytes.
 BIG_COLS = 10_000_000
@@ -354,13 +354,16 @@ def _conv(case, rng):
     b = _rand(rng, (f,), dt)
     dout = _rand(rng, (n, f, g.oh, g.ow), dt)
 
-    def run_layers():
-        out, cache = layers.conv2d_forward(x, wt_, b, stride=s, padding=pad)
+    def run_layers(algorithm="auto"):
+        out, cache = layers.conv2d_forward(x, wt_, b, stride=s, padding=pad,
+                                           algorithm=algorithm)
         return (out,) + tuple(layers.conv2d_backward(dout, cache))
 
     peers = {}
     if p["api"] == "layers":
         ours = run_layers
+        if _winograd.chosen("auto", g, f, dt):  # the im2col GEMMs beside Winograd
+            peers["gemm"] = lambda: run_layers("gemm")
     else:
         conv_param = {"stride": s, "pad": pad}
 
@@ -384,7 +387,7 @@ def _conv(case, rng):
 
         peers["torch"] = run_torch
     cols_bytes = c * kh * kw * g.oh * g.ow * n * np.dtype(dt).itemsize
-    return Built(ours, peers, cols_bytes, on_our_backend=("out=", "layers"))
+    return Built(ours, peers, cols_bytes, on_our_backend=("out=", "layers", "gemm"))
 
 
 BUILDERS = {"im2col": _windows, "col2im": _windows, "unfold": _windows, "fold": _windows,

@@ -39,7 +39,13 @@ def on_backend(name, fn):
     return run
 
 
-def measure(callables, repeats, min_sample):
+#: The clocks ``--clock`` chooses from: wall time, or the CPU time of the
+#: calling thread (one thread only: on a shared machine it leaves out the time
+#: other processes take the core away; page faults still count).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def measure(callables, repeats, min_sample, clock=time.perf_counter):
     """Median seconds per call of each callable, timed in interleaved rounds.
 
     Each callable is called once to warm up (its result is returned for the
@@ -48,6 +54,8 @@ def measure(callables, repeats, min_sample):
     with the garbage collector off; a callable faster than ``min_sample`` is
     called ``ceil(min_sample / t)`` times per sample, ``t`` being the time of
     a second call (or of the warm-up, if that took over a second).
+
+    ``clock`` is one of :data:`CLOCKS`.
 
     Returns ``(medians, samples, results, errors)``, dicts keyed like ``callables``.
     """
@@ -76,10 +84,10 @@ def measure(callables, repeats, min_sample):
         for r in range(repeats):
             for name in names[r % len(names):] + names[:r % len(names)]:
                 fn, count = callables[name], inner[name]
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(count):
                     fn()
-                samples[name].append((time.perf_counter() - t0) / count)
+                samples[name].append((clock() - t0) / count)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -107,7 +115,7 @@ def same(ours, theirs, dtype):
     return True
 
 
-def run_case(case, repeats, min_sample, rng):
+def run_case(case, repeats, min_sample, rng, clock=time.perf_counter):
     """Build and time one case; fills ``case.medians``, ``skipped`` and ``mismatches``."""
     built = build(case, rng)
     backend = ours_backend()
@@ -121,7 +129,7 @@ def run_case(case, repeats, min_sample, rng):
     if TORCH.F is None and any(t.peer == "torch" for t in case.targets):
         case.skipped["torch"] = TORCH.why_not
     case.cols_bytes = built.cols_bytes
-    medians, samples, results, errors = measure(callables, repeats, min_sample)
+    medians, samples, results, errors = measure(callables, repeats, min_sample, clock)
     if "ours" in errors:  # e.g. a shape the API rejects: the peers' errors say the same
         case.skipped = {"ours": errors["ours"]}
         return case
