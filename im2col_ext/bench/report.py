@@ -273,6 +273,7 @@ def plot(cases, path, meta):
                 ax.plot([t["limit"]] * 2, [y - 0.4, y + 0.4], "--", color=color, lw=1)
                 seen.add(name)
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_yticks(range(len(group)))
