@@ -268,6 +268,14 @@ static void i2c_stream_fence(void)
 #define I2C_TILE 2048
 #define I2C_TILE_V 64
 
+/* The cs231n layout of a C-contiguous image plane (the batch strided by a
+ * whole image, the columns' vectors contiguous) is gathered through a
+ * transposed copy of the plane, (h, w, vb) for blocks of vb images, of at
+ * most this many bytes (it stays in the L2 cache): the image rows are read
+ * in long runs, a few images at a time, and the copy is walked like a
+ * channels-last plane. */
+#define I2C_TRANSPOSE_BYTES ((int64_t)512 * 1024)
+
 /* The 2-D plane geometry of the (s1, s2) axes of w: what the plane kernels
  * of one (n, c, depth) slice take. */
 static void i2c_plane_geom(const i2c_win *w, i2c_geom *g)

@@ -381,9 +381,113 @@ static void FN(gather_plane_wm)(const T *xp, T *cp, const i2c_geom *g)
     }
 }
 
+/* xt[q, j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of image
+ * rows (each contiguous, xs4 apart) transposed into xt (hw, vb), a cache
+ * line of vectors at a time so that every line of xt is written whole. */
+static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt)
+{
+    enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
+    int64_t j0, q0, j, q;
+    for (q0 = 0; q0 < hw; q0 += QB) {
+        const int64_t qn = hw - q0 < QB ? hw - q0 : QB;
+        for (j0 = 0; j0 < vb; j0 += JB) {
+            const int64_t jn = vb - j0 < JB ? vb - j0 : JB;
+            j = j0;
+#if I2C_HAVE_STREAM
+            /* SSE2 4x4 (4-byte items) and 2x2 (8-byte items) register transposes */
+            if (sizeof(T) == 4) {
+                for (; j + 4 <= j0 + jn; j += 4) {
+                    const float *s0 = (const float *)(xp + j * xs4 + q0);
+                    const float *s1 = (const float *)(xp + (j + 1) * xs4 + q0);
+                    const float *s2 = (const float *)(xp + (j + 2) * xs4 + q0);
+                    const float *s3 = (const float *)(xp + (j + 3) * xs4 + q0);
+                    for (q = 0; q + 4 <= qn; q += 4) {
+                        __m128 r0 = _mm_loadu_ps(s0 + q), r1 = _mm_loadu_ps(s1 + q);
+                        __m128 r2 = _mm_loadu_ps(s2 + q), r3 = _mm_loadu_ps(s3 + q);
+                        float *d = (float *)(xt + (q0 + q) * vb + j);
+                        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                        _mm_storeu_ps(d, r0);
+                        _mm_storeu_ps(d + vb, r1);
+                        _mm_storeu_ps(d + 2 * vb, r2);
+                        _mm_storeu_ps(d + 3 * vb, r3);
+                    }
+                    for (; q < qn; q++) {
+                        T *d = xt + (q0 + q) * vb + j;
+                        d[0] = xp[j * xs4 + q0 + q];
+                        d[1] = xp[(j + 1) * xs4 + q0 + q];
+                        d[2] = xp[(j + 2) * xs4 + q0 + q];
+                        d[3] = xp[(j + 3) * xs4 + q0 + q];
+                    }
+                }
+            } else if (sizeof(T) == 8) {
+                for (; j + 2 <= j0 + jn; j += 2) {
+                    const double *s0 = (const double *)(xp + j * xs4 + q0);
+                    const double *s1 = (const double *)(xp + (j + 1) * xs4 + q0);
+                    for (q = 0; q + 2 <= qn; q += 2) {
+                        const __m128d r0 = _mm_loadu_pd(s0 + q), r1 = _mm_loadu_pd(s1 + q);
+                        double *d = (double *)(xt + (q0 + q) * vb + j);
+                        _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
+                        _mm_storeu_pd(d + vb, _mm_unpackhi_pd(r0, r1));
+                    }
+                    for (; q < qn; q++) {
+                        T *d = xt + (q0 + q) * vb + j;
+                        d[0] = xp[j * xs4 + q0 + q];
+                        d[1] = xp[(j + 1) * xs4 + q0 + q];
+                    }
+                }
+            }
+#endif
+            for (; j < j0 + jn; j++) {
+                const T *src = xp + j * xs4 + q0;
+                T *dst = xt + q0 * vb + j;
+                for (q = 0; q < qn; q++)
+                    dst[q * vb] = src[q];
+            }
+        }
+    }
+}
+
+/* Gather one plane of the cs231n layout (v > 1 strided by xs4 in x, the
+ * plane itself C-contiguous, vectors contiguous in cols) through a
+ * transposed copy of blocks of images (see I2C_TRANSPOSE_BYTES).  Returns
+ * 0, having written nothing, when the plane does not qualify or no buffer
+ * could be had: the caller then takes another walk.  Same result as
+ * gather_plane. */
+static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, int stream)
+{
+    const int64_t hw = g->h * g->w, v = g->v;
+    int64_t vb, j0;
+    T *xt;
+    if (g->xs[3] != 1 || g->xs[2] != g->w || g->cs[6] != 1 || v < 2)
+        return 0;
+    vb = I2C_TRANSPOSE_BYTES / (hw * (int64_t)sizeof(T));
+    if (vb < 8)
+        return 0;
+    if (vb > v)
+        vb = v;
+    xt = (T *)malloc((size_t)(hw * vb) * sizeof(T));
+    if (xt == NULL)
+        return 0;
+    for (j0 = 0; j0 < v; j0 += vb) {
+        const int64_t jn = v - j0 < vb ? v - j0 : vb;
+        i2c_geom g2 = *g;
+        FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt);
+        g2.v = jn;
+        g2.xs[2] = g->w * jn;
+        g2.xs[3] = jn;
+        g2.xs[4] = 1;
+        FN(gather_plane)(xt, cp + j0, &g2, stream);
+    }
+    free(xt);
+    return 1;
+}
+
 /* Gather one 2-D (h, w) plane with the walk that suits its strides. */
 static void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
 {
+    if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1 &&
+        FN(gather_plane_transposed)(xp, cp, g, stream))
+        return;
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
         FN(gather_plane_tiled)(xp, cp, g, stream);
     else if (i2c_window_major(g))
