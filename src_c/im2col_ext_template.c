@@ -161,6 +161,172 @@ static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
 
 #endif /* I2C_POOL */
 
+#if I2C_GATHER || I2C_ACCUM
+/* ------------------------------------------------------------------------
+ * Plane transposes for the cs231n layout (the batch v strided by a whole
+ * image in x, contiguous in cols): blocks of images are moved through an
+ * (h*w, vb) copy of the plane that stays in the L2 cache (see
+ * I2C_TRANSPOSE_BYTES).  Pure copies: bits are moved unchanged.
+ * ------------------------------------------------------------------------ */
+
+/* xt[q, j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of image
+ * rows (each contiguous, xs4 apart) transposed into xt (hw, vb), a cache
+ * line of vectors at a time so that every line of xt is written whole. */
+static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt)
+{
+    enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
+    int64_t j0, q0, j, q;
+    for (q0 = 0; q0 < hw; q0 += QB) {
+        const int64_t qn = hw - q0 < QB ? hw - q0 : QB;
+        for (j0 = 0; j0 < vb; j0 += JB) {
+            const int64_t jn = vb - j0 < JB ? vb - j0 : JB;
+            j = j0;
+#if I2C_HAVE_STREAM
+            /* SSE2 4x4 (4-byte items) and 2x2 (8-byte items) register transposes */
+            if (sizeof(T) == 4) {
+                for (; j + 4 <= j0 + jn; j += 4) {
+                    const float *s0 = (const float *)(xp + j * xs4 + q0);
+                    const float *s1 = (const float *)(xp + (j + 1) * xs4 + q0);
+                    const float *s2 = (const float *)(xp + (j + 2) * xs4 + q0);
+                    const float *s3 = (const float *)(xp + (j + 3) * xs4 + q0);
+                    for (q = 0; q + 4 <= qn; q += 4) {
+                        __m128 r0 = _mm_loadu_ps(s0 + q), r1 = _mm_loadu_ps(s1 + q);
+                        __m128 r2 = _mm_loadu_ps(s2 + q), r3 = _mm_loadu_ps(s3 + q);
+                        float *d = (float *)(xt + (q0 + q) * vb + j);
+                        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                        _mm_storeu_ps(d, r0);
+                        _mm_storeu_ps(d + vb, r1);
+                        _mm_storeu_ps(d + 2 * vb, r2);
+                        _mm_storeu_ps(d + 3 * vb, r3);
+                    }
+                    for (; q < qn; q++) {
+                        T *d = xt + (q0 + q) * vb + j;
+                        d[0] = xp[j * xs4 + q0 + q];
+                        d[1] = xp[(j + 1) * xs4 + q0 + q];
+                        d[2] = xp[(j + 2) * xs4 + q0 + q];
+                        d[3] = xp[(j + 3) * xs4 + q0 + q];
+                    }
+                }
+            } else if (sizeof(T) == 8) {
+                for (; j + 2 <= j0 + jn; j += 2) {
+                    const double *s0 = (const double *)(xp + j * xs4 + q0);
+                    const double *s1 = (const double *)(xp + (j + 1) * xs4 + q0);
+                    for (q = 0; q + 2 <= qn; q += 2) {
+                        const __m128d r0 = _mm_loadu_pd(s0 + q), r1 = _mm_loadu_pd(s1 + q);
+                        double *d = (double *)(xt + (q0 + q) * vb + j);
+                        _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
+                        _mm_storeu_pd(d + vb, _mm_unpackhi_pd(r0, r1));
+                    }
+                    for (; q < qn; q++) {
+                        T *d = xt + (q0 + q) * vb + j;
+                        d[0] = xp[j * xs4 + q0 + q];
+                        d[1] = xp[(j + 1) * xs4 + q0 + q];
+                    }
+                }
+            }
+#endif
+            for (; j < j0 + jn; j++) {
+                const T *src = xp + j * xs4 + q0;
+                T *dst = xt + q0 * vb + j;
+                for (q = 0; q < qn; q++)
+                    dst[q * vb] = src[q];
+            }
+        }
+    }
+}
+
+#if I2C_ACCUM
+/* The inverse of transpose_plane: xp[j*xs4 + q] = xt[q, j]. */
+static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, int64_t xs4)
+{
+    enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
+    int64_t j0, q0, j, q;
+    for (q0 = 0; q0 < hw; q0 += QB) {
+        const int64_t qn = hw - q0 < QB ? hw - q0 : QB;
+        for (j0 = 0; j0 < vb; j0 += JB) {
+            const int64_t jn = vb - j0 < JB ? vb - j0 : JB;
+            j = j0;
+#if I2C_HAVE_STREAM
+            /* SSE2 4x4 (4-byte items) and 2x2 (8-byte items) register transposes */
+            if (sizeof(T) == 4) {
+                for (; j + 4 <= j0 + jn; j += 4) {
+                    float *s0 = (float *)(xp + j * xs4 + q0);
+                    float *s1 = (float *)(xp + (j + 1) * xs4 + q0);
+                    float *s2 = (float *)(xp + (j + 2) * xs4 + q0);
+                    float *s3 = (float *)(xp + (j + 3) * xs4 + q0);
+                    for (q = 0; q + 4 <= qn; q += 4) {
+                        const float *d = (const float *)(xt + (q0 + q) * vb + j);
+                        __m128 r0 = _mm_loadu_ps(d), r1 = _mm_loadu_ps(d + vb);
+                        __m128 r2 = _mm_loadu_ps(d + 2 * vb), r3 = _mm_loadu_ps(d + 3 * vb);
+                        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                        _mm_storeu_ps(s0 + q, r0);
+                        _mm_storeu_ps(s1 + q, r1);
+                        _mm_storeu_ps(s2 + q, r2);
+                        _mm_storeu_ps(s3 + q, r3);
+                    }
+                    for (; q < qn; q++) {
+                        const T *d = xt + (q0 + q) * vb + j;
+                        xp[j * xs4 + q0 + q] = d[0];
+                        xp[(j + 1) * xs4 + q0 + q] = d[1];
+                        xp[(j + 2) * xs4 + q0 + q] = d[2];
+                        xp[(j + 3) * xs4 + q0 + q] = d[3];
+                    }
+                }
+            } else if (sizeof(T) == 8) {
+                for (; j + 2 <= j0 + jn; j += 2) {
+                    double *s0 = (double *)(xp + j * xs4 + q0);
+                    double *s1 = (double *)(xp + (j + 1) * xs4 + q0);
+                    for (q = 0; q + 2 <= qn; q += 2) {
+                        const double *d = (const double *)(xt + (q0 + q) * vb + j);
+                        const __m128d r0 = _mm_loadu_pd(d), r1 = _mm_loadu_pd(d + vb);
+                        _mm_storeu_pd(s0 + q, _mm_unpacklo_pd(r0, r1));
+                        _mm_storeu_pd(s1 + q, _mm_unpackhi_pd(r0, r1));
+                    }
+                    for (; q < qn; q++) {
+                        const T *d = xt + (q0 + q) * vb + j;
+                        xp[j * xs4 + q0 + q] = d[0];
+                        xp[(j + 1) * xs4 + q0 + q] = d[1];
+                    }
+                }
+            }
+#endif
+            for (; j < j0 + jn; j++) {
+                T *dst = xp + j * xs4 + q0;
+                const T *src = xt + q0 * vb + j;
+                for (q = 0; q < qn; q++)
+                    dst[q] = src[q * vb];
+            }
+        }
+    }
+}
+
+#endif
+
+/* Images per block of a transposed plane copy, or 0 when the plane does not
+ * qualify (it must be C-contiguous, vectors contiguous in cols, v > 1). */
+static int64_t FN(transpose_block)(const i2c_geom *g)
+{
+    const int64_t hw = g->h * g->w;
+    int64_t vb;
+    if (g->xs[3] != 1 || g->xs[2] != g->w || g->cs[6] != 1 || g->v < 2)
+        return 0;
+    vb = I2C_TRANSPOSE_BYTES / (hw * (int64_t)sizeof(T));
+    if (vb < 8)
+        return 0;
+    return vb > g->v ? g->v : vb;
+}
+
+/* g for one block of jn images of a transposed plane copy (hw, jn). */
+static void FN(transposed_geom)(const i2c_geom *g, int64_t jn, i2c_geom *g2)
+{
+    *g2 = *g;
+    g2->v = jn;
+    g2->xs[2] = g->w * jn;
+    g2->xs[3] = jn;
+    g2->xs[4] = 1;
+}
+#endif
+
 #if I2C_GATHER
 /* ------------------------------------------------------------------------
  * im2col gather
@@ -381,72 +547,6 @@ static void FN(gather_plane_wm)(const T *xp, T *cp, const i2c_geom *g)
     }
 }
 
-/* xt[q, j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of image
- * rows (each contiguous, xs4 apart) transposed into xt (hw, vb), a cache
- * line of vectors at a time so that every line of xt is written whole. */
-static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt)
-{
-    enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
-    int64_t j0, q0, j, q;
-    for (q0 = 0; q0 < hw; q0 += QB) {
-        const int64_t qn = hw - q0 < QB ? hw - q0 : QB;
-        for (j0 = 0; j0 < vb; j0 += JB) {
-            const int64_t jn = vb - j0 < JB ? vb - j0 : JB;
-            j = j0;
-#if I2C_HAVE_STREAM
-            /* SSE2 4x4 (4-byte items) and 2x2 (8-byte items) register transposes */
-            if (sizeof(T) == 4) {
-                for (; j + 4 <= j0 + jn; j += 4) {
-                    const float *s0 = (const float *)(xp + j * xs4 + q0);
-                    const float *s1 = (const float *)(xp + (j + 1) * xs4 + q0);
-                    const float *s2 = (const float *)(xp + (j + 2) * xs4 + q0);
-                    const float *s3 = (const float *)(xp + (j + 3) * xs4 + q0);
-                    for (q = 0; q + 4 <= qn; q += 4) {
-                        __m128 r0 = _mm_loadu_ps(s0 + q), r1 = _mm_loadu_ps(s1 + q);
-                        __m128 r2 = _mm_loadu_ps(s2 + q), r3 = _mm_loadu_ps(s3 + q);
-                        float *d = (float *)(xt + (q0 + q) * vb + j);
-                        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-                        _mm_storeu_ps(d, r0);
-                        _mm_storeu_ps(d + vb, r1);
-                        _mm_storeu_ps(d + 2 * vb, r2);
-                        _mm_storeu_ps(d + 3 * vb, r3);
-                    }
-                    for (; q < qn; q++) {
-                        T *d = xt + (q0 + q) * vb + j;
-                        d[0] = xp[j * xs4 + q0 + q];
-                        d[1] = xp[(j + 1) * xs4 + q0 + q];
-                        d[2] = xp[(j + 2) * xs4 + q0 + q];
-                        d[3] = xp[(j + 3) * xs4 + q0 + q];
-                    }
-                }
-            } else if (sizeof(T) == 8) {
-                for (; j + 2 <= j0 + jn; j += 2) {
-                    const double *s0 = (const double *)(xp + j * xs4 + q0);
-                    const double *s1 = (const double *)(xp + (j + 1) * xs4 + q0);
-                    for (q = 0; q + 2 <= qn; q += 2) {
-                        const __m128d r0 = _mm_loadu_pd(s0 + q), r1 = _mm_loadu_pd(s1 + q);
-                        double *d = (double *)(xt + (q0 + q) * vb + j);
-                        _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
-                        _mm_storeu_pd(d + vb, _mm_unpackhi_pd(r0, r1));
-                    }
-                    for (; q < qn; q++) {
-                        T *d = xt + (q0 + q) * vb + j;
-                        d[0] = xp[j * xs4 + q0 + q];
-                        d[1] = xp[(j + 1) * xs4 + q0 + q];
-                    }
-                }
-            }
-#endif
-            for (; j < j0 + jn; j++) {
-                const T *src = xp + j * xs4 + q0;
-                T *dst = xt + q0 * vb + j;
-                for (q = 0; q < qn; q++)
-                    dst[q * vb] = src[q];
-            }
-        }
-    }
-}
-
 /* Gather one plane of the cs231n layout (v > 1 strided by xs4 in x, the
  * plane itself C-contiguous, vectors contiguous in cols) through a
  * transposed copy of blocks of images (see I2C_TRANSPOSE_BYTES).  Returns
@@ -455,27 +555,19 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
  * gather_plane. */
 static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, int stream)
 {
-    const int64_t hw = g->h * g->w, v = g->v;
-    int64_t vb, j0;
+    const int64_t hw = g->h * g->w, v = g->v, vb = FN(transpose_block)(g);
+    int64_t j0;
     T *xt;
-    if (g->xs[3] != 1 || g->xs[2] != g->w || g->cs[6] != 1 || v < 2)
+    if (vb == 0)
         return 0;
-    vb = I2C_TRANSPOSE_BYTES / (hw * (int64_t)sizeof(T));
-    if (vb < 8)
-        return 0;
-    if (vb > v)
-        vb = v;
     xt = (T *)malloc((size_t)(hw * vb) * sizeof(T));
     if (xt == NULL)
         return 0;
     for (j0 = 0; j0 < v; j0 += vb) {
         const int64_t jn = v - j0 < vb ? v - j0 : vb;
-        i2c_geom g2 = *g;
+        i2c_geom g2;
         FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt);
-        g2.v = jn;
-        g2.xs[2] = g->w * jn;
-        g2.xs[3] = jn;
-        g2.xs[4] = 1;
+        FN(transposed_geom)(g, jn, &g2);
         FN(gather_plane)(xt, cp + j0, &g2, stream);
     }
     free(xt);
@@ -724,8 +816,41 @@ static void FN(col2im_plane_wm)(const TS *cp, T *xp, const i2c_geom *g, int add)
 }
 
 /* col2im of one 2-D (h, w) plane (add: onto x's values instead of 0). */
+static void FN(col2im_plane_any)(const TS *cp, T *xp, const i2c_geom *g, int add);
+
+/* col2im of one plane of the cs231n layout through a transposed copy of
+ * blocks of images (the gather's twin): the copy is accumulated like a
+ * channels-last plane, in the same per-pixel order, then moved back.
+ * Returns 0, having written nothing, when the plane does not qualify or no
+ * buffer could be had. */
+static int FN(col2im_plane_transposed)(const TS *cp, T *xp, const i2c_geom *g, int add)
+{
+    const int64_t hw = g->h * g->w, v = g->v, vb = FN(transpose_block)(g);
+    int64_t j0;
+    T *xt;
+    if (vb == 0)
+        return 0;
+    xt = (T *)malloc((size_t)(hw * vb) * sizeof(T));
+    if (xt == NULL)
+        return 0;
+    for (j0 = 0; j0 < v; j0 += vb) {
+        const int64_t jn = v - j0 < vb ? v - j0 : vb;
+        i2c_geom g2;
+        FN(transposed_geom)(g, jn, &g2);
+        if (add)
+            FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt);
+        FN(col2im_plane_any)(cp + j0, xt, &g2, add);
+        FN(untranspose_plane)(xt, hw, jn, xp + j0 * g->xs[4], g->xs[4]);
+    }
+    free(xt);
+    return 1;
+}
+
 static void FN(col2im_plane_any)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
+    if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1 &&
+        FN(col2im_plane_transposed)(cp, xp, g, add))
+        return;
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
         FN(col2im_plane_tiled)(cp, xp, g, add);
     else if (i2c_window_major(g))
