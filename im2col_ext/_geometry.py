@@ -13,6 +13,9 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = [
+    "Window",
+    "window",
+    "spatial_rank",
     "Geometry",
     "as_int",
     "as_pair",
@@ -159,3 +162,231 @@ def conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation, v=1,
     oh = out_size(h, kh, sh, ph, dh, "height")
     ow = out_size(w, kw, sw, pw, dw, "width")
     return Geometry(n, c, h, w, v, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw)
+
+
+# --------------------------------------------------------------------------
+# N-d windows
+# --------------------------------------------------------------------------
+
+class Window(namedtuple("Window", "n c size kernel stride dilation pad out channel_axis")):
+    """Checked geometry of sliding windows of spatial rank ``d`` (1, 2 or 3).
+
+    ``size``, ``kernel``, ``stride``, ``dilation`` and ``out`` are d-tuples
+    of ints; ``pad`` is a d-tuple of ``(low, high)`` pairs; ``channel_axis``
+    is 1 (channels first: ``(N, C, *size)``) or -1 (channels last:
+    ``(N, *size, C)``).  Window ``o`` reads input index
+    ``o[a]*stride[a] + k[a]*dilation[a] - pad[a][0]`` along axis ``a``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def d(self):
+        return len(self.size)
+
+    @property
+    def K(self):
+        return _prod(self.kernel)
+
+    @property
+    def L(self):
+        return _prod(self.out)
+
+    def image_shape(self):
+        """Shape of the (batched) image."""
+        if self.channel_axis == 1:
+            return (self.n, self.c) + self.size
+        return (self.n,) + self.size + (self.c,)
+
+    def kernel_spec(self):
+        """``(size, kernel, out, stride, low_pad, dilation)`` as 3-tuples with leading unit axes."""
+        lead = 3 - self.d
+        one, zero = (1,) * lead, (0,) * lead
+        return (
+            one + self.size,
+            one + self.kernel,
+            one + self.out,
+            one + self.stride,
+            zero + tuple(lo for lo, _ in self.pad),
+            one + self.dilation,
+        )
+
+
+def _prod(values):
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _is_seq(value):
+    return isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+
+
+def as_ints(value, name, d, minimum=None):
+    """An int or a d-sequence of ints, as a d-tuple."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if _is_seq(value):
+        if len(value) != d:
+            raise ValueError(
+                f"{name} must be an int or a sequence of {d} ints (one per spatial "
+                f"axis), got {len(value)} values: {tuple(value)!r}"
+            )
+        return tuple(as_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
+    v = as_int(value, name, minimum)
+    return (v,) * d
+
+
+def spatial_rank(kernel_size, ndim=None, output_size=None, name="kernel_size"):
+    """Spatial rank from ``kernel_size`` (a tuple gives its length).
+
+    An int kernel_size means 2-D for 3-D/4-D input (torch's rule) and 3-D
+    for 5-D input; with ``output_size`` (fold), a tuple there gives the rank.
+    """
+    if isinstance(kernel_size, np.ndarray) and kernel_size.ndim == 0:
+        kernel_size = kernel_size[()]
+    if _is_seq(kernel_size):
+        d = len(kernel_size)
+        if d not in (1, 2, 3):
+            raise ValueError(
+                f"{name} must have 1, 2 or 3 entries (the spatial rank), got {d}"
+            )
+        return d
+    if output_size is not None:
+        if isinstance(output_size, np.ndarray) and output_size.ndim == 0:
+            output_size = output_size[()]
+        if _is_seq(output_size):
+            d = len(output_size)
+            if d not in (1, 2, 3):
+                raise ValueError(
+                    f"output_size must have 1, 2 or 3 entries (the spatial rank), got {d}"
+                )
+            return d
+        return 2
+    if ndim is None or ndim in (3, 4):
+        return 2
+    if ndim == 5:
+        return 3
+    raise ValueError(
+        f"an int {name} is ambiguous for {ndim}-D input: pass a tuple with one "
+        f"entry per spatial axis, e.g. {name}=(3,) for 1-D or (3, 3, 3) for 3-D"
+    )
+
+
+def as_pads(padding, name, d):
+    """``padding`` (int, d-tuple of ints / (low, high) pairs) as d (low, high) pairs."""
+    if isinstance(padding, np.ndarray) and padding.ndim == 0:
+        padding = padding[()]
+    if not _is_seq(padding):
+        p = as_int(padding, name, 0)
+        return ((p, p),) * d
+    if len(padding) != d:
+        hint = ""
+        if d == 1 and len(padding) == 2 and not any(_is_seq(v) for v in padding):
+            hint = (f"; for 1-D asymmetric padding write {name}=(({padding[0]!r}, "
+                    f"{padding[1]!r}),)")
+        raise ValueError(
+            f"{name} must be an int, \"valid\", \"same\" or a sequence of {d} entries "
+            f"(an int or a (low, high) pair per spatial axis), got {len(padding)} "
+            f"entries: {tuple(padding)!r}{hint}"
+        )
+    pads = []
+    for i, v in enumerate(padding):
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v[()]
+        if _is_seq(v):
+            if len(v) != 2:
+                raise ValueError(
+                    f"{name}[{i}] must be an int or a (low, high) pair, got {len(v)} values"
+                )
+            pads.append((as_int(v[0], f"{name}[{i}][0]", 0), as_int(v[1], f"{name}[{i}][1]", 0)))
+        else:
+            p = as_int(v, f"{name}[{i}]", 0)
+            pads.append((p, p))
+    return tuple(pads)
+
+
+def same_pads(size, kernel, stride, dilation):
+    """TensorFlow's "same" padding: ``out = ceil(in / stride)`` on every axis."""
+    pads = []
+    for n, k, s, dl in zip(size, kernel, stride, dilation):
+        out = -(-n // s)
+        total = max((out - 1) * s + (k - 1) * dl + 1 - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+_AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def window(n, c, size, kernel_size, stride=1, padding=0, dilation=1, *, channel_axis=1,
+           names=("kernel_size", "stride", "padding", "dilation")):
+    """Validate N-d window parameters and return the :class:`Window`.
+
+    ``size`` is the d-tuple of spatial extents (d = 1, 2 or 3); ``padding``
+    may be an int, a d-sequence of ints or (low, high) pairs, "valid" or
+    "same".  ``names`` are the user-facing argument names for messages.
+    """
+    d = len(size)
+    channel_axis = as_channel_axis(channel_axis)
+    kernel = as_ints(kernel_size, names[0], d, 1)
+    stride_t = as_ints(stride, names[1], d, 1)
+    dil = as_ints(dilation, names[3], d, 1)
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            pads = ((0, 0),) * d
+        elif mode == "same":
+            pads = same_pads(size, kernel, stride_t, dil)
+        else:
+            raise ValueError(
+                f"{names[2]} must be an int, a sequence, \"valid\" or \"same\", got {padding!r}"
+            )
+    else:
+        pads = as_pads(padding, names[2], d)
+    for i, s in enumerate(size):
+        if s < 1:
+            raise ValueError(f"input spatial size must be positive, got {tuple(size)}")
+    out = []
+    for a in range(d):
+        axis = _AXIS_NAMES[d][a]
+        out.append(_out_len(size[a], kernel[a], stride_t[a], pads[a], dil[a], axis))
+    return Window(n, c, tuple(size), kernel, stride_t, dil, pads, tuple(out), channel_axis)
+
+
+def _out_len(size, kernel, stride, pad, dilation, axis):
+    lo, hi = pad
+    span = dilation * (kernel - 1) + 1
+    padded = size + lo + hi
+    if padded + span + stride > _INDEX_LIMIT:
+        raise ValueError(
+            f"window parameters along {axis} are too large: size {size}, padding {pad}, "
+            f"kernel {kernel}, dilation {dilation}, stride {stride}"
+        )
+    if span > padded:
+        raise ValueError(
+            f"kernel does not fit along {axis}: effective kernel size {span} "
+            f"(kernel {kernel}, dilation {dilation}) is larger than the padded "
+            f"input size {padded} (size {size} + padding {lo} + {hi})"
+        )
+    return (padded - span) // stride + 1
+
+
+def as_channel_axis(channel_axis):
+    """1 (channels first) or -1 (channels last)."""
+    if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(
+            channel_axis, (int, np.integer)):
+        raise TypeError(f"channel_axis must be 1 or -1, got {channel_axis!r}")
+    if channel_axis not in (1, -1):
+        raise ValueError(
+            f"channel_axis must be 1 (channels first) or -1 (channels last), got {channel_axis}"
+        )
+    return int(channel_axis)
+
+
+def from_geometry(g):
+    """The :class:`Window` of a 2-D :class:`Geometry` (channels first)."""
+    return Window(g.n, g.c, (g.h, g.w), (g.kh, g.kw), (g.sh, g.sw), (g.dh, g.dw),
+                  ((g.ph, g.ph), (g.pw, g.pw)), (g.oh, g.ow), 1)
+

@@ -21,10 +21,10 @@ from collections import namedtuple
 import numpy as np
 
 from ._api import (
-    accumulate,
+    _accumulate,
     avg_pool_forward,
     avg_pool_scatter,
-    gather,
+    _gather,
     max_pool_forward,
     max_pool_scatter,
     pool_geometry,
@@ -178,7 +178,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1):
     bias = None if b is None else b.astype(dtype, copy=False)[:, None]
     out = np.empty((n, f, g.oh * g.ow), dtype=dtype)
     for lo, hi, gc in _chunks(g, dtype):
-        cols = gather(x[lo:hi], gc, "torch")      # (n', C*kh*kw, oh*ow)
+        cols = _gather(x[lo:hi], gc, "torch")      # (n', C*kh*kw, oh*ow)
         o = out[lo:hi]
         np.matmul(w2, cols, out=o)                # (n', F, oh*ow): one GEMM per image
         if bias is not None:
@@ -218,7 +218,7 @@ def conv2d_backward(dout, cache):
     w2t = w2.T
     dcols = None
     for lo, hi, gc in _chunks(g, dtype):
-        cols = gather(x[lo:hi], gc, "torch")      # recomputed: cheaper than storing
+        cols = _gather(x[lo:hi], gc, "torch")      # recomputed: cheaper than storing
         dc = d3[lo:hi]
         for i in range(hi - lo):
             if dw_t:
@@ -229,7 +229,7 @@ def conv2d_backward(dout, cache):
         if dcols is None or dcols.shape != cols.shape:
             dcols = np.empty_like(cols)
         np.matmul(w2t, dc, out=dcols)             # the columns of dx, one buffer for all chunks
-        dx[lo:hi] = accumulate(dcols, gc, "torch")
+        dx[lo:hi] = _accumulate(dcols, gc, "torch")
     if dw_t:
         dw = dw.T
     return dx, dw.reshape(f, g.c, g.kh, g.kw), db
@@ -316,7 +316,7 @@ def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, output_padding=0
     w2 = w.astype(dtype, copy=False).reshape(cin, cout * kh * kw)
 
     cols = _pad_windows(np.matmul(w2.T, x3), g, h, wd)   # (N, C_out*kh*kw, L)
-    out = accumulate(cols, g, "torch")
+    out = _accumulate(cols, g, "torch")
     if b is not None:
         out += b.astype(dtype, copy=False)[:, None, None]
     return out, _ConvTCache(x.shape, x3, w2, b is not None, g, dtype)
@@ -340,7 +340,7 @@ def conv_transpose2d_backward(dout, cache):
     (n, cin, h, wd), x3, w2, has_bias, g, dtype = cache
     _check_dout(dout, (g.n, g.c, g.h, g.w))
     dout = dout.astype(dtype, copy=False)
-    dcols = gather(dout, g, "torch")              # (N, C_out*kh*kw, oh'*ow')
+    dcols = _gather(dout, g, "torch")              # (N, C_out*kh*kw, oh'*ow')
     if (h, wd) != (g.oh, g.ow):
         # output_padding >= stride: keep the windows the input grid feeds
         k = dcols.shape[1]
