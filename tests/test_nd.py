@@ -8,6 +8,7 @@ the definitions in the spec.  Every test runs on each backend through the autous
 validation, or that compare the two backends themselves, run on one of them.
 """
 
+import os
 import zlib
 
 import numpy as np
@@ -269,6 +270,114 @@ def test_c_numpy_twin_bitwise(case, channel_axis, batched, dtype, backend):
         np.testing.assert_array_equal(cu, nu)
         cf, nf = (_under(b, lambda: im2col_ext.fold(yin, size, k, **kw)) for b in ("c", "numpy"))
         np.testing.assert_array_equal(cf, nf)
+
+
+TWIN_DTYPES = [np.int32, np.uint8, np.int8, np.int64, np.uint16, np.float16, np.complex128,
+               np.complex64, np.bool_, ">f8", ">i4"]
+
+
+@pytest.mark.parametrize("dtype", TWIN_DTYPES, ids=lambda t: np.dtype(t).str)
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+@pytest.mark.parametrize("case", DTYPE_CASES, ids=_case_id)
+def test_c_numpy_twin_every_dtype(case, channel_axis, dtype, backend):
+    """Both backends agree bit for bit whatever the dtype (and byte order), and with the reference."""
+    if backend != "c":
+        pytest.skip("compares both backends: runs once, on the c param")
+    size, kernel, *_ = case
+    k = _kernel_for(kernel, len(size), True)
+    kw = _kw(case, channel_axis)
+    rng = np.random.default_rng(21)
+    x = _data(rng, _image_shape(2, 3, size, channel_axis, True), dtype)
+    y = _data(rng, _cols_shape(2, 3, size, *case[1:], channel_axis, True), dtype)
+    cu, nu = (_under(b, lambda: im2col_ext.unfold(x, k, **kw)) for b in ("c", "numpy"))
+    np.testing.assert_array_equal(cu, nu)
+    np.testing.assert_array_equal(cu, ref.unfold(x, _ktuple(case), **kw))
+    cf, nf = (_under(b, lambda: im2col_ext.fold(y, size, k, **kw)) for b in ("c", "numpy"))
+    assert cf.dtype == nf.dtype == np.dtype(dtype).newbyteorder("=")
+    np.testing.assert_array_equal(cf, nf)
+    if np.dtype(dtype).kind in "biu":
+        np.testing.assert_array_equal(cf, ref.fold(y, size, _ktuple(case), **kw))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.uint16])
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+def test_integer_fold_wraps_like_numpy_add(dtype, channel_axis):
+    """Integer sums that overflow wrap around, as NumPy's add does (the reference's rule)."""
+    info = np.iinfo(dtype)
+    x_shape = _image_shape(1, 2, (5, 4, 3), channel_axis, True)
+    shape = _cols_shape(1, 2, (5, 4, 3), (3, 2, 2), 1, 1, 1, channel_axis, True)
+    y = np.full(shape, info.max - 3, dtype=dtype)
+    img = im2col_ext.fold(y, (5, 4, 3), (3, 2, 2), padding=1, channel_axis=channel_axis)
+    assert img.shape == x_shape
+    np.testing.assert_array_equal(
+        img, ref.fold(y, (5, 4, 3), (3, 2, 2), padding=1, channel_axis=channel_axis))
+
+
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+def test_bool_fold_is_any_with_valid_bools(channel_axis):
+    rng = np.random.default_rng(22)
+    shape = _cols_shape(2, 2, (6,), (3,), 1, ((2, 1),), 2, channel_axis, True)
+    y = rng.random(shape) < 0.3
+    img = im2col_ext.fold(y, (6,), (3,), padding=((2, 1),), dilation=2, channel_axis=channel_axis)
+    assert img.dtype == np.bool_
+    assert img.view(np.uint8).max() <= 1           # no bool bytes of 2, 3, ...
+    np.testing.assert_array_equal(
+        img, ref.fold(y, (6,), (3,), padding=((2, 1),), dilation=2, channel_axis=channel_axis))
+
+
+def _unaligned(a):
+    buf = np.zeros(a.nbytes + 1, np.uint8)[1:].view(a.dtype).reshape(a.shape)
+    buf[...] = a
+    return buf
+
+
+@pytest.mark.parametrize("kind", ["negative", "fortran", "sliced", "unaligned", "byteswapped",
+                                  "readonly"])
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+@pytest.mark.parametrize("case", [CASES[1], CASES[9], CASES[15], CASES[17]], ids=_case_id)
+def test_any_memory_layout_of_the_input(case, channel_axis, kind):
+    size, kernel, *_ = case
+    k = _kernel_for(kernel, len(size), True)
+    kw = _kw(case, channel_axis)
+    rng = np.random.default_rng(23)
+
+    def make(shape):
+        a = rng.standard_normal(shape)
+        if kind == "negative":
+            return np.flip(np.flip(a).copy())
+        if kind == "fortran":
+            return np.asfortranarray(a)
+        if kind == "sliced":
+            big = rng.standard_normal(tuple(2 * n + 1 for n in shape))
+            v = big[tuple(slice(1, None, 2) for _ in shape)]
+            v[...] = a
+            return v
+        if kind == "unaligned":
+            return _unaligned(a)
+        if kind == "byteswapped":
+            return a.astype(a.dtype.newbyteorder(">"))
+        a.flags.writeable = False
+        return a
+
+    x = make(_image_shape(2, 3, size, channel_axis, True))
+    np.testing.assert_array_equal(im2col_ext.unfold(x, k, **kw), ref.unfold(x, _ktuple(case), **kw))
+    y = make(_cols_shape(2, 3, size, *case[1:], channel_axis, True))
+    np.testing.assert_allclose(im2col_ext.fold(y, size, k, **kw),
+                               ref.fold(y, size, _ktuple(case), **kw), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+@pytest.mark.parametrize("case", [CASES[1], CASES[9], CASES[15]], ids=_case_id)
+def test_empty_batch_and_channels(case, channel_axis):
+    """N = 0 or C = 0: empty results of the right shapes, no crash."""
+    size, kernel, *_ = case
+    k = _kernel_for(kernel, len(size), True)
+    kw = _kw(case, channel_axis)
+    for n, c in [(0, 3), (2, 0)]:
+        x = np.zeros(_image_shape(n, c, size, channel_axis, True))
+        cols = im2col_ext.unfold(x, k, **kw)
+        assert cols.shape == _cols_shape(n, c, size, *case[1:], channel_axis, True)
+        assert im2col_ext.fold(cols, size, k, **kw).shape == x.shape
 
 
 # --------------------------------------------------------------------------
@@ -533,29 +642,43 @@ def nd_cases(draw):
     kernel = spell(ks, int_ok=(d == 2 or (d == 3 and batched)))
     stride, dilation = spell(ss), spell(rs)
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    dtype = draw(st.sampled_from([np.float64, np.float32, np.int32]))
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int32, np.uint8, np.complex128]))
+    view = draw(st.sampled_from(["c", "fortran", "flipped"]))
     seed = draw(st.integers(0, 2**32 - 1))
     return (tuple(size), kernel, stride, padding, dilation), tuple(ks), channel_axis, batched, \
-        n, c, dtype, seed
+        n, c, dtype, view, seed
 
 
-@settings(max_examples=40)
+# modest under the default profile (the suite must stay fast); a fuzz profile sets its own
+_EXAMPLES = 40 if os.environ.get("HYPOTHESIS_PROFILE", "default") == "default" \
+    else settings().max_examples
+
+
+def _as_view(a, view):
+    if view == "fortran":
+        return np.asfortranarray(a)
+    if view == "flipped":                      # negative strides on every axis, same values
+        return np.flip(np.flip(a).copy())
+    return a
+
+
+@settings(max_examples=_EXAMPLES)
 @given(nd_cases())
 def test_hypothesis_unfold_fold_against_reference(params):
-    case, ktuple, channel_axis, batched, n, c, dtype, seed = params
+    case, ktuple, channel_axis, batched, n, c, dtype, view, seed = params
     size, kernel, s, p, r = case
     rng = np.random.default_rng(seed)
-    x = _data(rng, _image_shape(n, c, size, channel_axis, batched), dtype)
+    x = _as_view(_data(rng, _image_shape(n, c, size, channel_axis, batched), dtype), view)
     kw = dict(dilation=r, padding=p, stride=s, channel_axis=channel_axis)
     cols = im2col_ext.unfold(x, kernel, **kw)
     expect = ref.unfold(x, ktuple, **kw)
     assert cols.dtype == x.dtype
     np.testing.assert_array_equal(cols, expect)
-    y = _data(rng, expect.shape, dtype)
+    y = _as_view(_data(rng, expect.shape, dtype), view)
     img = im2col_ext.fold(y, size, kernel, **kw)
     assert img.shape == x.shape and img.dtype == x.dtype
     want = ref.fold(y, size, ktuple, **kw)
-    if dtype == np.int32:
+    if np.dtype(dtype).kind in "iu":
         np.testing.assert_array_equal(img, want)
     else:
         tol = 1e-4 if dtype == np.float32 else 1e-12
