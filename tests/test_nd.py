@@ -191,6 +191,24 @@ def test_fold_matches_reference(case, channel_axis, batched):
     np.testing.assert_array_equal(cols, c0)
 
 
+def _spread(rng, shape, dtype):
+    """Values over many binades, so that a different summation order changes the rounding."""
+    return (rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 7, shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f8", "f4"])
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_fold_sums_taps_in_row_major_kernel_order(case, channel_axis, dtype):
+    """Each pixel is 0 + its taps in row-major kernel order (the reference's loop): bitwise."""
+    size, kernel, *_ = case
+    k = _kernel_for(kernel, len(size), True)
+    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()) + 2)
+    y = _spread(rng, _cols_shape(2, 3, size, *case[1:], channel_axis, True), dtype)
+    img = im2col_ext.fold(y, size, k, **_kw(case, channel_axis))
+    np.testing.assert_array_equal(img, ref.fold(y, size, _ktuple(case), **_kw(case, channel_axis)))
+
+
 # one case per rank with padding of every kind, for the dtype sweep
 DTYPE_CASES = [CASES[1], CASES[3], CASES[7], CASES[10], CASES[15], CASES[17]]
 
@@ -903,6 +921,15 @@ def test_unknown_padding_string(padding, backend):
     cols = np.ones((2, 27, 16))
     _raises((ValueError, TypeError), "padding",
             lambda: im2col_ext.fold(cols, (6, 6), (3, 3), padding=padding), cols)
+
+
+@pytest.mark.parametrize("padding", ["SAME", "Valid", "VALID"])
+def test_padding_strings_are_lower_case(padding, backend):
+    """The spec names exactly "valid" and "same"; other spellings are not in the contract."""
+    _once(backend)
+    x = np.ones((2, 3, 6, 6))
+    _raises((ValueError, TypeError), "padding",
+            lambda: im2col_ext.unfold(x, (3, 3), padding=padding), x)
 
 
 @pytest.mark.parametrize("padding", [(1, 1, 1), ((1, 1, 1), 0), (1,), ((1, 2), (1, 2), (1, 2))])
