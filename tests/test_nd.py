@@ -290,6 +290,31 @@ def test_c_numpy_twin_bitwise(case, channel_axis, batched, dtype, backend):
         np.testing.assert_array_equal(cf, nf)
 
 
+@pytest.mark.parametrize("channel_axis", LAYOUTS)
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_c_numpy_twin_with_threads(d, channel_axis, backend):
+    """Two OpenMP threads on a larger array give the same bits as NumPy."""
+    if backend != "c":
+        pytest.skip("compares both backends: runs once, on the c param")
+    size, k, s, p, r = {1: ((900,), (5,), (2,), ((3, 1),), (2,)),
+                        2: ((30, 28), (3, 4), (2, 1), "same", (1, 2)),
+                        3: ((10, 9, 8), (3, 2, 3), (1, 2, 1), ((1, 0), 1, (0, 2)), (2, 1, 1))}[d]
+    kw = dict(dilation=r, padding=p, stride=s, channel_axis=channel_axis)
+    rng = np.random.default_rng(24)
+    x = rng.standard_normal(_image_shape(4, 6, size, channel_axis, True)).astype(np.float32)
+    previous = im2col_ext.get_num_threads()
+    im2col_ext.set_num_threads(2)
+    try:
+        cu = im2col_ext.unfold(x, k, **kw)
+        y = _spread(rng, cu.shape, np.float32)
+        cf = im2col_ext.fold(y, size, k, **kw)
+    finally:
+        im2col_ext.set_num_threads(previous)
+    nu, nf = _under("numpy", lambda: (im2col_ext.unfold(x, k, **kw), im2col_ext.fold(y, size, k, **kw)))
+    np.testing.assert_array_equal(cu, nu)
+    np.testing.assert_array_equal(cf, nf)
+
+
 TWIN_DTYPES = [np.int32, np.uint8, np.int8, np.int64, np.uint16, np.float16, np.complex128,
                np.complex64, np.bool_, ">f8", ">i4"]
 
