@@ -20,11 +20,10 @@ from im2col_ext import _backend
 
 import reference_nd as ref
 
-HAVE_C = _backend.compiled is not None
-
-
 def _once(backend):
-    """Backend-independent tests (pure validation) run on the numpy param only."""
+    """Backend-independent tests (pure validation) run on the numpy param only.
+
+    (Replace by conftest's run-once marker when it lands.)"""
     if backend != "numpy":
         pytest.skip("backend-independent: runs once, on the numpy param")
 
