@@ -255,7 +255,7 @@ def max_unpool_backward(dout, ind):
 
 def numerical_gradient(f, x, dout, h=1e-6):
     """Central differences of sum(f(x) * dout) in x (a float64 copy is perturbed)."""
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64, order="C")
     grad = np.zeros_like(x)
     flat = x.reshape(-1)
     for i in range(flat.size):
@@ -267,3 +267,67 @@ def numerical_gradient(f, x, dout, h=1e-6):
         flat[i] = old
         grad.reshape(-1)[i] = (plus - minus) / (2 * h)
     return grad
+
+
+# --------------------------------------------------------------------------
+# a stand-in for the N-d unfold/fold (the contract of /work/nd_spec.md), slow
+# and simple: one strided slice per kernel tap of a zero-padded copy
+# --------------------------------------------------------------------------
+
+def _nd_args(kernel_size, dilation, padding, stride):
+    d = len(kernel_size)
+    t = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * d)
+    pads = [tuple(p) if isinstance(p, (tuple, list)) else (p, p) for p in t(padding)]
+    return d, tuple(kernel_size), t(dilation), pads, t(stride)
+
+
+def _tap_slices(kernel, dilation, stride, out):
+    for k in _taps(kernel):
+        yield tuple(slice(kk * dl, kk * dl + s * (o - 1) + 1, s)
+                    for kk, dl, s, o in zip(k, dilation, stride, out))
+
+
+def unfold_nd(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, out=None):
+    d, kernel, dil, pads, stride = _nd_args(kernel_size, dilation, padding, stride)
+    first = channel_axis == 1
+    widths = [(0, 0)] + ([(0, 0)] + pads if first else pads + [(0, 0)])
+    xp = np.pad(x, widths)
+    size = xp.shape[2:] if first else xp.shape[1:-1]
+    o = [(i - dl * (k - 1) - 1) // s + 1 for i, k, dl, s in zip(size, kernel, dil, stride)]
+    n, c = x.shape[0], (x.shape[1] if first else x.shape[-1])
+    kk = math.prod(kernel)
+    cols = np.empty((n, c, kk) + tuple(o) if first else (n,) + tuple(o) + (kk, c), x.dtype)
+    for t, sl in enumerate(_tap_slices(kernel, dil, stride, o)):
+        if first:
+            cols[:, :, t] = xp[(slice(None), slice(None)) + sl]
+        else:
+            cols[..., t, :] = xp[(slice(None),) + sl]
+    res = cols.reshape((n, c * kk, -1) if first else (n, math.prod(o), kk * c))
+    if out is not None:
+        out[...] = res
+        return out
+    return res
+
+
+def fold_nd(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
+            out=None):
+    d, kernel, dil, pads, stride = _nd_args(kernel_size, dilation, padding, stride)
+    first = channel_axis == 1
+    size = tuple(output_size)
+    padded = [i + lo + hi for i, (lo, hi) in zip(size, pads)]
+    o = [(i - dl * (k - 1) - 1) // s + 1 for i, k, dl, s in zip(padded, kernel, dil, stride)]
+    n, kk = cols.shape[0], math.prod(kernel)
+    c = (cols.shape[1] if first else cols.shape[2]) // kk
+    c6 = cols.reshape((n, c, kk) + tuple(o) if first else (n,) + tuple(o) + (kk, c))
+    xp = np.zeros((n, c) + tuple(padded) if first else (n,) + tuple(padded) + (c,), cols.dtype)
+    for t, sl in enumerate(_tap_slices(kernel, dil, stride, o)):
+        if first:
+            xp[(slice(None), slice(None)) + sl] += c6[:, :, t]
+        else:
+            xp[(slice(None),) + sl] += c6[..., t, :]
+    crop = tuple(slice(lo, lo + i) for i, (lo, _) in zip(size, pads))
+    res = xp[(slice(None), slice(None)) + crop] if first else xp[(slice(None),) + crop]
+    if out is not None:
+        out[...] = res
+        return out
+    return np.ascontiguousarray(res)
