@@ -168,6 +168,8 @@ def conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation, v=1,
 # output size and the unpooling output size.  Everything is checked here with
 # errors naming the argument; the layers only move data.
 
+import math  # noqa: E402  (kept inside this section for a trivial merge)
+
 LayerWindow = namedtuple(
     "LayerWindow", "n c size kernel stride dilation pad out channel_axis"
 )
@@ -177,9 +179,9 @@ or ``(n, *size, c)`` (``channel_axis=-1``): per-axis ``kernel``, ``stride``,
 ``dilation``, ``pad`` ((low, high) pairs) and window counts ``out``.
 """
 LayerWindow.d = property(lambda self: len(self.size))
-LayerWindow.K = property(lambda self: int(np.prod(self.kernel, dtype=np.int64)))
-LayerWindow.L = property(lambda self: int(np.prod(self.out, dtype=np.int64)))
-LayerWindow.P = property(lambda self: int(np.prod(self.size, dtype=np.int64)))
+LayerWindow.K = property(lambda self: math.prod(self.kernel))
+LayerWindow.L = property(lambda self: math.prod(self.out))
+LayerWindow.P = property(lambda self: math.prod(self.size))
 
 
 def layer_channel_axis(channel_axis):

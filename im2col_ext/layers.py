@@ -27,6 +27,7 @@ pooling (1-D/3-D, channels last, ``ceil_mode`` windows, the divisors of
 a few images at a time.  Caches are private; pass them back unchanged.
 """
 
+import functools
 import inspect
 from collections import namedtuple
 
@@ -155,8 +156,28 @@ def _as_2d(win):
     return win, uneven
 
 
+@functools.lru_cache(maxsize=64)
+def _plane_geometry(win):
+    """The 2-D :class:`Geometry` (batch 0) of a channels-first 1-D/2-D ``win`` with even padding, else None.
+
+    Those windows go straight to the 2-D gather/accumulate kernels (1-D as
+    height 1), as conv2d always has: bit-for-bit the 2-D unfold/fold, without
+    re-checking the arguments for every chunk.
+    """
+    if win.channel_axis != 1 or win.d == 3 or any(lo != hi for lo, hi in win.pad):
+        return None
+    lift = (lambda t, v: t if win.d == 2 else (v,) + t)
+    size = lift(win.size, 1)
+    return conv_geometry(0, win.c, size[0], size[1], lift(win.kernel, 1), lift(win.stride, 1),
+                         lift(tuple(lo for lo, _ in win.pad), 0), lift(win.dilation, 1))
+
+
 def _unfold(x, win, out=None):
     """Columns of the batch ``x`` over ``win``: channels first ``(n, C*K, L)``, last ``(n, L, K*C)``."""
+    g = _plane_geometry(win._replace(n=0))
+    if g is not None:
+        g = g._replace(n=x.shape[0])
+        return _api.gather(x.reshape(g.n, g.c, g.h, g.w), g, "torch", out)
     if _ND_ENGINE:
         return unfold(x, win.kernel, win.dilation, _pad_arg(win.pad), win.stride,
                       channel_axis=win.channel_axis, out=out)
@@ -171,6 +192,12 @@ def _unfold(x, win, out=None):
 
 def _fold(cols, win, out=None):
     """Adjoint of :func:`_unfold`: the batch of images, written into ``out`` when given."""
+    g = _plane_geometry(win._replace(n=0))
+    if g is not None:
+        g = g._replace(n=cols.shape[0])
+        o4 = None if out is None else out.reshape(g.n, g.c, g.h, g.w)
+        x = _api.accumulate(cols, g, "torch", o4)
+        return x.reshape(layer_join(g.n, win.c, win.size, 1)) if out is None else out
     if _ND_ENGINE:
         return fold(cols, win.size, win.kernel, win.dilation, _pad_arg(win.pad), win.stride,
                     channel_axis=win.channel_axis, out=out)
