@@ -22,14 +22,21 @@ Dtype policy: outputs have the dtype of the data input (``x`` for im2col,
 import numpy as np
 
 from . import _backend
+from . import _numpy_backend as _numpy
 from ._geometry import (
     Geometry,
+    Window,
+    as_channel_axis,
     as_int,
+    as_ints,
     as_pair,
     as_shape,
     check_alloc,
     check_array,
     conv_geometry,
+    from_geometry,
+    spatial_rank,
+    window,
 )
 
 LAYOUTS = ("cs231n", "torch", "6d")
@@ -53,25 +60,48 @@ def _field(field_height, field_width):
     )
 
 
+def _window(g):
+    """A :class:`Window` (legacy 2-D :class:`Geometry` accepted and converted)."""
+    return g if isinstance(g, Window) else from_geometry(g)
+
+
 def _cols_shape(g, layout):
-    k = g.c * g.kh * g.kw
-    if layout == "cs231n":
-        return (k, g.oh * g.ow * g.n)
+    """Shape of the columns of window geometry ``g`` in ``layout``."""
+    g = _window(g)
     if layout == "torch":
-        return (g.n, k, g.oh * g.ow)
-    return (g.c, g.kh, g.kw, g.n, g.oh, g.ow)
+        if g.channel_axis == 1:
+            return (g.n, g.c * g.K, g.L)
+        return (g.n, g.L, g.K * g.c)
+    if layout == "cs231n":
+        return (g.c * g.K, g.L * g.n)
+    return (g.c,) + g.kernel + (g.n,) + g.out
 
 
-def _views(x4, cols, g, layout):
-    """The (x5, cols7, kernel geometry) views of an image and its columns."""
-    n, c = g.n, g.c
+def _views(x, cols, g, layout):
+    """The kernel views ``(x6, cols9)`` of an image and its columns.
+
+    ``x6`` is ``(n, c, s0, s1, s2, v)`` and ``cols9`` is ``(n, c, k0, k1, k2,
+    o0, o1, o2, v)``: spatial axes padded to three with leading unit axes,
+    ``v`` an innermost vector axis (1, the channels when channels-last, the
+    batch in the cs231n layout).  Views only: nothing is copied.
+    """
+    lead = (None,) * (3 - g.d)
+    k3 = (1,) * (3 - g.d) + g.kernel
+    o3 = (1,) * (3 - g.d) + g.out
     if layout == "cs231n":
-        x5 = x4.transpose(1, 2, 3, 0)[None]
-        cols7 = cols.reshape(1, c, g.kh, g.kw, g.oh, g.ow, n)
-        return x5, cols7, g._replace(n=1, v=n)
-    if layout == "torch":
-        return x4[..., None], cols.reshape(n, c, g.kh, g.kw, g.oh, g.ow, 1), g
-    return x4[..., None], cols.transpose(3, 0, 1, 2, 4, 5)[..., None], g
+        x6 = x.transpose(1, 2, 3, 0)[None, :, None]
+        cols9 = cols.reshape((1, g.c) + k3 + o3 + (g.n,))
+    elif layout == "6d":
+        x6 = x[(slice(None), slice(None), None, Ellipsis, None)]
+        cols9 = cols.transpose(3, 0, 1, 2, 4, 5)[:, :, None, :, :, None, :, :, None]
+    elif g.channel_axis == 1:
+        x6 = x[(slice(None), slice(None)) + lead + (Ellipsis, None)]
+        cols9 = cols.reshape((g.n, g.c) + k3 + o3 + (1,))
+    else:
+        x6 = x[(slice(None), None) + lead]
+        c8 = cols.reshape((g.n,) + o3 + k3 + (g.c,))
+        cols9 = c8.transpose(0, 4, 5, 6, 1, 2, 3, 7)[:, None]
+    return x6, cols9
 
 
 def _layout(layout):
@@ -100,8 +130,9 @@ def _check_out(out, shape, dtype, source, source_name):
     return out
 
 
-def gather(x, g, layout, out=None):
-    """im2col of a checked 4-D ``x`` with geometry ``g`` into a new array (or ``out``)."""
+def _gather(x, g, layout, out=None):
+    """im2col of a checked batched ``x`` with window geometry ``g`` into a new array (or ``out``)."""
+    g = _window(g)
     x = _native(x)
     shape = check_alloc(_cols_shape(g, layout), x.dtype, "cols")
     if out is None:
@@ -109,15 +140,16 @@ def gather(x, g, layout, out=None):
     else:
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
-        x5, cols7, kg = _views(x, cols, g, layout)
-        _backend.kernels(x.dtype, x5, cols7).im2col(x5, cols7, kg)
+        x6, cols9 = _views(x, cols, g, layout)
+        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec())
     return cols
 
 
-def accumulate(cols, g, layout, out=None):
-    """col2im of checked ``cols`` (shape ``_cols_shape(g, layout)``) into a new (N, C, H, W) (or ``out``)."""
+def _accumulate(cols, g, layout, out=None):
+    """col2im of checked ``cols`` (shape ``_cols_shape(g, layout)``) into a new image (or ``out``)."""
+    g = _window(g)
     cols = _native(cols)
-    shape = check_alloc((g.n, g.c, g.h, g.w), cols.dtype, "output")
+    shape = check_alloc(g.image_shape(), cols.dtype, "output")
     if out is None:
         x = np.empty(shape, dtype=cols.dtype)
     else:
@@ -125,8 +157,15 @@ def accumulate(cols, g, layout, out=None):
     if cols.size == 0:
         x[...] = 0
     elif x.size:
-        x5, cols7, kg = _views(x, cols, g, layout)
-        _backend.kernels(cols.dtype, cols7, x5).col2im(cols7, x5, kg)
+        x6, cols9 = _views(x, cols, g, layout)
+        spec = g.kernel_spec()
+        if cols.dtype.kind == "c" and _backend.for_accumulate(x6.real, cols9.real) is not _numpy:
+            # complex sums are two real sums: the C kernel on the real and
+            # imaginary views (strided by 2), the same bits as NumPy's
+            _backend.for_accumulate(x6.real, cols9.real).accumulate(cols9.real, x6.real, spec)
+            _backend.for_accumulate(x6.imag, cols9.imag).accumulate(cols9.imag, x6.imag, spec)
+        else:
+            _backend.for_accumulate(x6, cols9).accumulate(cols9, x6, spec)
     return x
 
 
@@ -149,15 +188,49 @@ def _check_cols(cols, expected, name="cols"):
 # modern API
 # --------------------------------------------------------------------------
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *, out=None):
-    """Columns of every sliding window of ``x`` (N, C, H, W) in the given layout.
+def _image_window(x_shape, kernel_size, stride, padding, dilation, channel_axis, batched=True):
+    """The Window of an image of shape ``x_shape`` (batched: d+2 dims)."""
+    ndim = len(x_shape)
+    d = spatial_rank(kernel_size, ndim + (0 if batched else 1))
+    channel_axis = as_channel_axis(channel_axis)
+    want = d + 2 if batched else d + 1
+    if ndim != want:
+        what = "batched " if batched else ""
+        raise ValueError(
+            f"x must be {want}-D for {d}-D windows ({what}(N, C, *spatial) or "
+            f"(N, *spatial, C)), got shape {tuple(x_shape)}; the spatial rank comes "
+            "from len(kernel_size)"
+        )
+    if channel_axis == 1:
+        n, c, size = x_shape[0], x_shape[1], tuple(x_shape[2:])
+    else:
+        n, c, size = x_shape[0], x_shape[-1], tuple(x_shape[1:-1])
+    return window(n, c, size, kernel_size, stride, padding, dilation,
+                  channel_axis=channel_axis)
+
+
+def _check_2d_layout(layout, g):
+    if layout != "torch" and (g.d != 2 or g.channel_axis != 1):
+        raise ValueError(
+            f"layout {layout!r} is 2-D and channels-first only (got {g.d}-D windows, "
+            f"channel_axis={g.channel_axis}); use layout=\"torch\""
+        )
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
+           channel_axis=1, out=None):
+    """Columns of every sliding window of a batched ``x`` in the given layout.
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W)
-    kernel_size, stride, padding, dilation : int or pair of ints
+    x : ndarray, shape (N, C, *spatial) or, with ``channel_axis=-1``, (N, *spatial, C)
+        One, two or three spatial axes: the rank is ``len(kernel_size)``
+        (an int kernel_size means 2-D for 4-D x and 3-D for 5-D x).
+    kernel_size, stride, dilation : int or tuple of ints
+    padding : int, tuple of ints or (low, high) pairs, "valid" or "same"
     layout : {"torch", "cs231n", "6d"}
-        See the module docstring.
+        See the module docstring; "cs231n" and "6d" are 2-D, channels-first.
+    channel_axis : {1, -1}
     out : ndarray, optional
         A C-contiguous array of the result's shape and dtype to write into
         (saves the allocation, whose page faults cost as much as the
@@ -168,89 +241,130 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *, o
     cols : ndarray of ``x.dtype`` (``out`` when given)
     """
     layout = _layout(layout)
-    check_array(x, "x", 4)
-    g = conv_geometry(*x.shape, kernel_size, stride, padding, dilation)
-    return gather(x, g, layout, out)
+    check_array(x, "x")
+    g = _image_window(x.shape, kernel_size, stride, padding, dilation, channel_axis)
+    _check_2d_layout(layout, g)
+    return _gather(x, g, layout, out)
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
-           out=None):
-    """Adjoint of :func:`im2col`: sum every column element back into an (N, C, H, W) image.
+           channel_axis=1, out=None):
+    """Adjoint of :func:`im2col`: sum every column element back into an image of shape ``x_shape``.
 
     ``out``, if given, is a C-contiguous array of shape ``x_shape`` and the
     dtype of ``cols`` that is overwritten with the result.
     """
     layout = _layout(layout)
     check_array(cols, "cols")
-    n, c, h, w = as_shape(x_shape, "x_shape")
-    g = conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation)
+    if isinstance(x_shape, (str, bytes)) or x_shape is None:
+        raise TypeError(f"x_shape must be a sequence of ints, got {x_shape!r}")
+    try:
+        ndim = len(x_shape)
+    except TypeError:
+        raise TypeError(f"x_shape must be a sequence of ints, got {type(x_shape).__name__}") from None
+    shape = as_shape(x_shape, "x_shape", ndim)
+    g = _image_window(shape, kernel_size, stride, padding, dilation, channel_axis)
+    _check_2d_layout(layout, g)
     _check_cols(cols, _cols_shape(g, layout))
-    return accumulate(cols, g, layout, out)
+    return _accumulate(cols, g, layout, out)
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, out=None):
-    """``torch.nn.functional.unfold`` on NumPy arrays.
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, out=None):
+    """``torch.nn.functional.unfold`` on NumPy arrays, for 1-D, 2-D and 3-D windows.
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W) or unbatched (C, H, W)
-    kernel_size, dilation, padding, stride : int or pair of ints
+    x : ndarray
+        Channels first (``channel_axis=1``): (N, C, *spatial) or unbatched
+        (C, *spatial); channels last (``channel_axis=-1``): (N, *spatial, C)
+        or (*spatial, C).  The spatial rank is ``len(kernel_size)``; an int
+        kernel_size means 2-D for 3-D/4-D x and 3-D for 5-D x.
+    kernel_size, dilation, stride : int or tuple of ints (one per spatial axis)
+    padding : int, tuple of ints or (low, high) pairs, "valid" or "same"
+        "same" is TensorFlow's rule: ``ceil(size / stride)`` windows per axis,
+        the extra padding on the high side when odd.
+    channel_axis : {1, -1}
     out : ndarray, optional
         C-contiguous, of the result's shape and dtype: written and returned.
 
     Returns
     -------
-    ndarray, shape (N, C*kh*kw, L) or (C*kh*kw, L), ``L = oh*ow``; the dtype of ``x``.
+    ndarray
+        Channels first: (N, C*K, L) or (C*K, L), rows ordered (c, k0, k1, ...)
+        as torch.  Channels last: (N, L, K*C) or (L, K*C), C fastest then the
+        kernel offsets row-major (tf.image.extract_patches' layout).
+        ``K = prod(kernel_size)``, ``L`` = number of windows (row-major).
+        The dtype of ``x``.
     """
-    check_array(x, "x", (3, 4))
-    batched = x.ndim == 4
-    x4 = x if batched else x[None]
-    g = conv_geometry(*x4.shape, kernel_size, stride, padding, dilation)
+    check_array(x, "x")
+    d = spatial_rank(kernel_size, x.ndim)
+    batched = x.ndim == d + 2
+    if not batched and x.ndim != d + 1:
+        raise ValueError(
+            f"x must be {d + 2}-D (batched) or {d + 1}-D (unbatched) for {d}-D windows, "
+            f"got shape {x.shape}; the spatial rank comes from len(kernel_size)"
+        )
+    xb = x if batched else x[None]
+    g = _image_window(xb.shape, kernel_size, stride, padding, dilation, channel_axis)
     if out is not None and not batched:
         check_array(out, "out", 2)
-        gather(x4, g, "torch", out[None])
+        _gather(xb, g, "torch", out[None])
         return out
-    cols = gather(x4, g, "torch", out)
+    cols = _gather(xb, g, "torch", out)
     return cols if batched else cols[0]
 
 
-def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, out=None):
-    """``torch.nn.functional.fold`` on NumPy arrays (the adjoint of :func:`unfold`).
+def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
+         out=None):
+    """``torch.nn.functional.fold`` on NumPy arrays (the adjoint of :func:`unfold`), 1-D to 3-D.
 
     Parameters
     ----------
-    cols : ndarray, shape (N, C*kh*kw, L) or unbatched (C*kh*kw, L)
-    output_size : int or pair of ints, the image (H, W)
-    kernel_size, dilation, padding, stride : int or pair of ints
+    cols : ndarray
+        Channels first: (N, C*K, L) or unbatched (C*K, L); channels last:
+        (N, L, K*C) or (L, K*C) (see :func:`unfold`).
+    output_size : int or tuple of ints, the spatial size of the image
+    kernel_size, dilation, padding, stride, channel_axis : as :func:`unfold`
+        The spatial rank is ``len(kernel_size)``, else ``len(output_size)``,
+        else 2.
     out : ndarray, optional
         C-contiguous, of the result's shape and dtype: written and returned.
 
     Returns
     -------
-    ndarray, shape (N, C, H, W) or (C, H, W); the dtype of ``cols``.
+    ndarray, (N, C, *output_size) or (N, *output_size, C) (unbatched without
+    N); the dtype of ``cols``.
     """
     check_array(cols, "cols", (2, 3))
+    channel_axis = as_channel_axis(channel_axis)
+    d = spatial_rank(kernel_size, output_size=output_size)
     batched = cols.ndim == 3
     c3 = cols if batched else cols[None]
-    h, w = as_pair(output_size, "output_size", 1)
-    kh, kw = as_pair(kernel_size, "kernel_size", 1)
-    n, k, length = c3.shape
-    if k % (kh * kw):
+    size = as_ints(output_size, "output_size", d, 1)
+    kernel = as_ints(kernel_size, "kernel_size", d, 1)
+    K = 1
+    for k in kernel:
+        K *= k
+    n = c3.shape[0]
+    rows, length = (c3.shape[1], c3.shape[2]) if channel_axis == 1 else (c3.shape[2], c3.shape[1])
+    axis = (1 if batched else 0) if channel_axis == 1 else (2 if batched else 1)
+    if rows % K:
         raise ValueError(
-            f"cols dimension {1 if batched else 0} is {k}, which is not divisible "
-            f"by the kernel size {kh}*{kw}"
+            f"cols dimension {axis} is {rows}, which is not divisible by the kernel "
+            f"size {'*'.join(map(str, kernel))} = {K}"
         )
-    g = conv_geometry(n, k // (kh * kw), h, w, (kh, kw), stride, padding, dilation)
-    if length != g.oh * g.ow:
+    g = window(n, rows // K, size, kernel, stride, padding, dilation, channel_axis=channel_axis)
+    if length != g.L:
+        where = "last dimension" if channel_axis == 1 else f"dimension {axis - 1}"
         raise ValueError(
-            f"cols has {length} windows (last dimension), but output_size {(h, w)} "
-            f"with these parameters gives {g.oh}*{g.ow} = {g.oh * g.ow}"
+            f"cols has {length} windows ({where}), but output_size {size} "
+            f"with these parameters gives {'*'.join(map(str, g.out))} = {g.L}"
         )
     if out is not None and not batched:
-        check_array(out, "out", 3)
-        accumulate(c3, g, "torch", out[None])
+        check_array(out, "out", d + 1)
+        _accumulate(c3, g, "torch", out[None])
         return out
-    x = accumulate(c3, g, "torch", out)
+    x = _accumulate(c3, g, "torch", out)
     return x if batched else x[0]
 
 
@@ -294,7 +408,7 @@ def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=Fa
     """
     check_array(x, "x", 4)
     g = _cs231n_geometry(x.shape, field_height, field_width, padding, stride)
-    return gather(x, g, "cs231n", out)
+    return _gather(x, g, "cs231n", out)
 
 
 def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stride=1,
@@ -308,7 +422,7 @@ def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stri
     check_array(cols, "cols", 2)
     g = _cs231n_geometry(x_shape, field_height, field_width, padding, stride)
     _check_cols(cols, _cols_shape(g, "cs231n"))
-    return accumulate(cols, g, "cs231n", out)
+    return _accumulate(cols, g, "cs231n", out)
 
 
 # --------------------------------------------------------------------------

@@ -126,6 +126,52 @@ def kernels(dtype, *arrays):
     return active
 
 
+def _c_ready(arrays, itemsize):
+    """Every array's address and strides are multiples of the C element's alignment."""
+    align = min(itemsize, 8)
+    for a in arrays:
+        if a.__array_interface__["data"][0] % align:
+            return False
+        for st in a.strides:
+            if st % itemsize:
+                return False
+    return True
+
+
+def for_gather(x6, cols9):
+    """The module whose ``gather`` fills ``cols9`` from ``x6``.
+
+    The compiled gathers copy elements by size (1, 2, 4, 8 or 16 bytes), so
+    every such dtype runs in C; other sizes and misaligned views use NumPy.
+    """
+    if active is _numpy_backend:
+        return _numpy_backend
+    isz = x6.dtype.itemsize
+    if isz not in active.GATHER_ITEMSIZES or not _c_ready((x6, cols9), isz):
+        return _numpy_backend
+    return active
+
+
+def for_accumulate(x6, cols9):
+    """The module whose ``accumulate`` sums ``cols9`` into ``x6`` (same dtype)."""
+    if active is _numpy_backend:
+        return _numpy_backend
+    if x6.dtype.str not in active.ACCUMULATE_DTYPES:
+        return _numpy_backend
+    if not _c_ready((x6, cols9), x6.dtype.itemsize):
+        return _numpy_backend
+    return active
+
+
+def c_dtypes(operation):
+    """Which dtypes ``operation`` ("gather" or "accumulate") runs in C now: a description."""
+    if active is _numpy_backend:
+        return "none (NumPy backend)"
+    if operation == "gather":
+        return "every dtype of item size " + ", ".join(map(str, active.GATHER_ITEMSIZES))
+    return ", ".join(str(np.dtype(t)) for t in active.ACCUMULATE_DTYPES) + ", complex64, complex128"
+
+
 def get_num_threads():
     """Threads the compiled kernels use (1 without the extension)."""
     return compiled.get_num_threads() if compiled is not None else 1

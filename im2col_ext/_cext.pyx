@@ -18,13 +18,14 @@ bitwise identical for any thread count.
 import json
 import operator
 import os
+import sys
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 from im2col_ext._kernels cimport (
-    i2c_geom,
-    i2c_im2col_gather_f32, i2c_im2col_gather_f64,
-    i2c_col2im_accumulate_f32, i2c_col2im_accumulate_f64,
+    i2c_geom, i2c_win,
+    i2c_gather_b1, i2c_gather_b2, i2c_gather_b4, i2c_gather_b8, i2c_gather_b16,
+    i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
     i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
     i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
     i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
@@ -36,7 +37,7 @@ from im2col_ext._kernels cimport (
 
 __all__ = [
     "name", "openmp", "build_info", "get_num_threads", "set_num_threads",
-    "im2col", "col2im", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
+    "GATHER_ITEMSIZES", "ACCUMULATE_DTYPES", "gather", "accumulate", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
     "avg_pool_forward", "avg_pool_scatter",
 ]
 
@@ -198,50 +199,92 @@ cdef inline void _el_strides(int64_t *dst, Py_ssize_t *strides, int nd,
 
 # ---------------------------------------------------------------- kernels
 
-cdef void _im2col(const real[:, :, :, :, :] x5, real[:, :, :, :, :, :, :] cols7,
-                  i2c_geom *geo) noexcept:
-    _el_strides(geo.xs, x5.strides, 5, sizeof(real))
-    _el_strides(geo.cs, cols7.strides, 7, sizeof(real))
+#: Element sizes (bytes) of the compiled gathers: any dtype of these sizes.
+GATHER_ITEMSIZES = (1, 2, 4, 8, 16)
+
+#: dtype.str of the compiled accumulations (native byte order).
+ACCUMULATE_DTYPES = ("<f4", "<f8", "<i8", "<u8") if sys.byteorder == "little" else (
+    ">f4", ">f8", ">i8", ">u8")
+
+
+cdef Py_ssize_t _address(a) except? 0:
+    return <Py_ssize_t>a.__array_interface__["data"][0]
+
+
+cdef int _fill_win(i2c_win *w, x6, cols9, spec) except -1:
+    """Fill ``w`` from the kernel spec and the two arrays' shapes and strides."""
+    size, k, o, s, p, d = spec
+    cdef Py_ssize_t isz = x6.itemsize
+    cdef int i
+    w.n = x6.shape[0]
+    w.c = x6.shape[1]
+    w.v = x6.shape[5]
+    for i in range(3):
+        w.size[i] = size[i]
+        w.k[i] = k[i]
+        w.o[i] = o[i]
+        w.s[i] = s[i]
+        w.p[i] = p[i]
+        w.d[i] = d[i]
+    xs = x6.strides
+    cs = cols9.strides
+    for i in range(6):
+        w.xs[i] = xs[i] // isz
+    for i in range(9):
+        w.cs[i] = cs[i] // isz
+    return 0
+
+
+def gather(x6, cols9, spec):
+    """Fill ``cols9`` (n, c, k0, k1, k2, o0, o1, o2, v) from the image ``x6`` (n, c, s0, s1, s2, v).
+
+    ``spec`` is ``(size, kernel, out, stride, low_pad, dilation)``, each a
+    3-tuple.  Any dtype whose item size is in :data:`GATHER_ITEMSIZES`; the
+    arrays share it and are aligned to ``min(itemsize, 8)``.
+    """
+    cdef i2c_win w
+    _fill_win(&w, x6, cols9, spec)
+    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
+    cdef int isz = x6.itemsize
+    if cols9.itemsize != isz:
+        raise TypeError(f"x and cols must share one item size, got {isz} and {cols9.itemsize}")
     with nogil:
-        if real is float:
-            i2c_im2col_gather_f32(&x5[0, 0, 0, 0, 0], &cols7[0, 0, 0, 0, 0, 0, 0],
-                                  geo, _num_threads)
+        if isz == 1:
+            i2c_gather_b1(<const void *>xp, <void *>cp, &w, _num_threads)
+        elif isz == 2:
+            i2c_gather_b2(<const void *>xp, <void *>cp, &w, _num_threads)
+        elif isz == 4:
+            i2c_gather_b4(<const void *>xp, <void *>cp, &w, _num_threads)
+        elif isz == 8:
+            i2c_gather_b8(<const void *>xp, <void *>cp, &w, _num_threads)
+        elif isz == 16:
+            i2c_gather_b16(<const void *>xp, <void *>cp, &w, _num_threads)
         else:
-            i2c_im2col_gather_f64(&x5[0, 0, 0, 0, 0], &cols7[0, 0, 0, 0, 0, 0, 0],
-                                  geo, _num_threads)
+            with gil:
+                raise TypeError(f"the C gather has no kernel for {isz}-byte items")
 
 
-def im2col(x5, cols7, g):
-    """Fill ``cols7`` (n, c, kh, kw, oh, ow, v) from the image ``x5`` (n, c, h, w, v)."""
-    cdef i2c_geom geo
-    _fill(&geo, g)
-    if _kind((x5, cols7)) == "f":
-        _im2col[float](x5, cols7, &geo)
-    else:
-        _im2col[double](x5, cols7, &geo)
+def accumulate(cols9, x6, spec):
+    """Overwrite ``x6`` with the adjoint of :func:`gather` applied to ``cols9``.
 
-
-cdef void _col2im(const real[:, :, :, :, :, :, :] cols7, real[:, :, :, :, :] x5,
-                  i2c_geom *geo) noexcept:
-    _el_strides(geo.xs, x5.strides, 5, sizeof(real))
-    _el_strides(geo.cs, cols7.strides, 7, sizeof(real))
+    dtypes: :data:`ACCUMULATE_DTYPES`, shared by both arrays.
+    """
+    cdef i2c_win w
+    _fill_win(&w, x6, cols9, spec)
+    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
+    key = x6.dtype.str
+    if cols9.dtype.str != key or key not in ACCUMULATE_DTYPES:
+        raise TypeError(f"the C accumulate takes {ACCUMULATE_DTYPES}, got {cols9.dtype} and {x6.dtype}")
+    cdef int which = ACCUMULATE_DTYPES.index(key)
     with nogil:
-        if real is float:
-            i2c_col2im_accumulate_f32(&cols7[0, 0, 0, 0, 0, 0, 0], &x5[0, 0, 0, 0, 0],
-                                      geo, _num_threads)
+        if which == 0:
+            i2c_accumulate_f32(<const float *>cp, <float *>xp, &w, _num_threads)
+        elif which == 1:
+            i2c_accumulate_f64(<const double *>cp, <double *>xp, &w, _num_threads)
+        elif which == 2:
+            i2c_accumulate_i64(<const int64_t *>cp, <int64_t *>xp, &w, _num_threads)
         else:
-            i2c_col2im_accumulate_f64(&cols7[0, 0, 0, 0, 0, 0, 0], &x5[0, 0, 0, 0, 0],
-                                      geo, _num_threads)
-
-
-def col2im(cols7, x5, g):
-    """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
-    cdef i2c_geom geo
-    _fill(&geo, g)
-    if _kind((cols7, x5)) == "f":
-        _col2im[float](cols7, x5, &geo)
-    else:
-        _col2im[double](cols7, x5, &geo)
+            i2c_accumulate_u64(<const uint64_t *>cp, <uint64_t *>xp, &w, _num_threads)
 
 
 cdef void _max_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,

@@ -13,6 +13,9 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = [
+    "Window",
+    "window",
+    "spatial_rank",
     "Geometry",
     "as_int",
     "as_pair",
@@ -161,38 +164,239 @@ def conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation, v=1,
     return Geometry(n, c, h, w, v, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw)
 
 
-# --- layer geometry ---
-# Window arithmetic of im2col_ext.layers: spatial rank and channel axis of a
-# layer input, conv padding (ints, (low, high) pairs, "valid", "same"),
-# groups, pooling output sizes with ceil_mode, the transposed convolution's
-# output size and the unpooling output size.  Everything is checked here with
-# errors naming the argument; the layers only move data.
+# --------------------------------------------------------------------------
+# N-d windows
+# --------------------------------------------------------------------------
 
-import math  # noqa: E402  (kept inside this section for a trivial merge)
+class Window(namedtuple("Window", "n c size kernel stride dilation pad out channel_axis")):
+    """Checked geometry of sliding windows of spatial rank ``d`` (1, 2 or 3).
 
-LayerWindow = namedtuple(
-    "LayerWindow", "n c size kernel stride dilation pad out channel_axis"
-)
-LayerWindow.__doc__ = """\
-A d-dimensional sliding window over a batch ``(n, c, *size)`` (``channel_axis=1``)
-or ``(n, *size, c)`` (``channel_axis=-1``): per-axis ``kernel``, ``stride``,
-``dilation``, ``pad`` ((low, high) pairs) and window counts ``out``.
-"""
-LayerWindow.d = property(lambda self: len(self.size))
-LayerWindow.K = property(lambda self: math.prod(self.kernel))
-LayerWindow.L = property(lambda self: math.prod(self.out))
-LayerWindow.P = property(lambda self: math.prod(self.size))
+    ``size``, ``kernel``, ``stride``, ``dilation`` and ``out`` are d-tuples
+    of ints; ``pad`` is a d-tuple of ``(low, high)`` pairs; ``channel_axis``
+    is 1 (channels first: ``(N, C, *size)``) or -1 (channels last:
+    ``(N, *size, C)``).  Window ``o`` reads input index
+    ``o[a]*stride[a] + k[a]*dilation[a] - pad[a][0]`` along axis ``a``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def d(self):
+        return len(self.size)
+
+    @property
+    def K(self):
+        return _prod(self.kernel)
+
+    @property
+    def L(self):
+        return _prod(self.out)
+
+    def image_shape(self):
+        """Shape of the (batched) image."""
+        if self.channel_axis == 1:
+            return (self.n, self.c) + self.size
+        return (self.n,) + self.size + (self.c,)
+
+    def kernel_spec(self):
+        """``(size, kernel, out, stride, low_pad, dilation)`` as 3-tuples with leading unit axes."""
+        lead = 3 - self.d
+        one, zero = (1,) * lead, (0,) * lead
+        return (
+            one + self.size,
+            one + self.kernel,
+            one + self.out,
+            one + self.stride,
+            zero + tuple(lo for lo, _ in self.pad),
+            one + self.dilation,
+        )
 
 
-def layer_channel_axis(channel_axis):
-    """``channel_axis`` checked: 1 (channels first) or -1 (channels last)."""
-    if isinstance(channel_axis, (bool, np.bool_)) or channel_axis not in (1, -1):
+def _prod(values):
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _is_seq(value):
+    return isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+
+
+def as_ints(value, name, d, minimum=None):
+    """An int or a d-sequence of ints, as a d-tuple."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if _is_seq(value):
+        if len(value) != d:
+            raise ValueError(
+                f"{name} must be an int or a sequence of {d} ints (one per spatial "
+                f"axis), got {len(value)} values: {tuple(value)!r}"
+            )
+        return tuple(as_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
+    v = as_int(value, name, minimum)
+    return (v,) * d
+
+
+def spatial_rank(kernel_size, ndim=None, output_size=None, name="kernel_size"):
+    """Spatial rank from ``kernel_size`` (a tuple gives its length).
+
+    An int kernel_size means 2-D for 3-D/4-D input (torch's rule) and 3-D
+    for 5-D input; with ``output_size`` (fold), a tuple there gives the rank.
+    """
+    if isinstance(kernel_size, np.ndarray) and kernel_size.ndim == 0:
+        kernel_size = kernel_size[()]
+    if _is_seq(kernel_size):
+        d = len(kernel_size)
+        if d not in (1, 2, 3):
+            raise ValueError(
+                f"{name} must have 1, 2 or 3 entries (the spatial rank), got {d}"
+            )
+        return d
+    if output_size is not None:
+        if isinstance(output_size, np.ndarray) and output_size.ndim == 0:
+            output_size = output_size[()]
+        if _is_seq(output_size):
+            d = len(output_size)
+            if d not in (1, 2, 3):
+                raise ValueError(
+                    f"output_size must have 1, 2 or 3 entries (the spatial rank), got {d}"
+                )
+            return d
+        return 2
+    if ndim is None or ndim in (3, 4):
+        return 2
+    if ndim == 5:
+        return 3
+    raise ValueError(
+        f"an int {name} is ambiguous for {ndim}-D input: pass a tuple with one "
+        f"entry per spatial axis, e.g. {name}=(3,) for 1-D or (3, 3, 3) for 3-D"
+    )
+
+
+def as_pads(padding, name, d):
+    """``padding`` (int, d-tuple of ints / (low, high) pairs) as d (low, high) pairs."""
+    if isinstance(padding, np.ndarray) and padding.ndim == 0:
+        padding = padding[()]
+    if not _is_seq(padding):
+        p = as_int(padding, name, 0)
+        return ((p, p),) * d
+    if len(padding) != d:
+        hint = ""
+        if d == 1 and len(padding) == 2 and not any(_is_seq(v) for v in padding):
+            hint = (f"; for 1-D asymmetric padding write {name}=(({padding[0]!r}, "
+                    f"{padding[1]!r}),)")
         raise ValueError(
-            f"channel_axis must be 1 (channels first) or -1 (channels last), "
-            f"got {channel_axis!r}"
+            f"{name} must be an int, \"valid\", \"same\" or a sequence of {d} entries "
+            f"(an int or a (low, high) pair per spatial axis), got {len(padding)} "
+            f"entries: {tuple(padding)!r}{hint}"
+        )
+    pads = []
+    for i, v in enumerate(padding):
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v[()]
+        if _is_seq(v):
+            if len(v) != 2:
+                raise ValueError(
+                    f"{name}[{i}] must be an int or a (low, high) pair, got {len(v)} values"
+                )
+            pads.append((as_int(v[0], f"{name}[{i}][0]", 0), as_int(v[1], f"{name}[{i}][1]", 0)))
+        else:
+            p = as_int(v, f"{name}[{i}]", 0)
+            pads.append((p, p))
+    return tuple(pads)
+
+
+def same_pads(size, kernel, stride, dilation):
+    """TensorFlow's "same" padding: ``out = ceil(in / stride)`` on every axis."""
+    pads = []
+    for n, k, s, dl in zip(size, kernel, stride, dilation):
+        out = -(-n // s)
+        total = max((out - 1) * s + (k - 1) * dl + 1 - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+_AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def window(n, c, size, kernel_size, stride=1, padding=0, dilation=1, *, channel_axis=1,
+           names=("kernel_size", "stride", "padding", "dilation")):
+    """Validate N-d window parameters and return the :class:`Window`.
+
+    ``size`` is the d-tuple of spatial extents (d = 1, 2 or 3); ``padding``
+    may be an int, a d-sequence of ints or (low, high) pairs, "valid" or
+    "same".  ``names`` are the user-facing argument names for messages.
+    """
+    d = len(size)
+    channel_axis = as_channel_axis(channel_axis)
+    kernel = as_ints(kernel_size, names[0], d, 1)
+    stride_t = as_ints(stride, names[1], d, 1)
+    dil = as_ints(dilation, names[3], d, 1)
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            pads = ((0, 0),) * d
+        elif mode == "same":
+            pads = same_pads(size, kernel, stride_t, dil)
+        else:
+            raise ValueError(
+                f"{names[2]} must be an int, a sequence, \"valid\" or \"same\", got {padding!r}"
+            )
+    else:
+        pads = as_pads(padding, names[2], d)
+    for i, s in enumerate(size):
+        if s < 1:
+            raise ValueError(f"input spatial size must be positive, got {tuple(size)}")
+    out = []
+    for a in range(d):
+        axis = _AXIS_NAMES[d][a]
+        out.append(_out_len(size[a], kernel[a], stride_t[a], pads[a], dil[a], axis))
+    return Window(n, c, tuple(size), kernel, stride_t, dil, pads, tuple(out), channel_axis)
+
+
+def _out_len(size, kernel, stride, pad, dilation, axis):
+    lo, hi = pad
+    span = dilation * (kernel - 1) + 1
+    padded = size + lo + hi
+    if padded + span + stride > _INDEX_LIMIT:
+        raise ValueError(
+            f"window parameters along {axis} are too large: size {size}, padding {pad}, "
+            f"kernel {kernel}, dilation {dilation}, stride {stride}"
+        )
+    if span > padded:
+        raise ValueError(
+            f"kernel does not fit along {axis}: effective kernel size {span} "
+            f"(kernel {kernel}, dilation {dilation}) is larger than the padded "
+            f"input size {padded} (size {size} + padding {lo} + {hi})"
+        )
+    return (padded - span) // stride + 1
+
+
+def as_channel_axis(channel_axis):
+    """1 (channels first) or -1 (channels last)."""
+    if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(
+            channel_axis, (int, np.integer)):
+        raise TypeError(f"channel_axis must be 1 or -1, got {channel_axis!r}")
+    if channel_axis not in (1, -1):
+        raise ValueError(
+            f"channel_axis must be 1 (channels first) or -1 (channels last), got {channel_axis}"
         )
     return int(channel_axis)
 
+
+def from_geometry(g):
+    """The :class:`Window` of a 2-D :class:`Geometry` (channels first)."""
+    return Window(g.n, g.c, (g.h, g.w), (g.kh, g.kw), (g.sh, g.sw), (g.dh, g.dw),
+                  ((g.ph, g.ph), (g.pw, g.pw)), (g.oh, g.ow), 1)
+
+
+# --- layer geometry ---
+# Window arithmetic of im2col_ext.layers, on top of :func:`window`: the
+# channel axis of a layer input, groups, pooling output sizes with
+# ceil_mode and their divisors, the transposed convolution's output size and
+# the unpooling output size.  Everything is checked here with errors naming
+# the argument; the layers only move data.
 
 def layer_split(shape, channel_axis):
     """``(n, c, spatial size)`` of a batched layer input of ``shape``."""
@@ -208,103 +412,6 @@ def layer_join(n, c, size, channel_axis):
     return (n,) + tuple(size) + (c,)
 
 
-_TUPLE_NAMES = {1: "1-tuple of ints", 2: "pair of ints", 3: "triple of ints"}
-
-
-def as_tuple(value, d, name, minimum=None):
-    """Return ``value`` (an int or a sequence of ``d`` ints) as a ``d``-tuple of ints."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, (tuple, list, np.ndarray)):
-        if len(value) != d:
-            raise ValueError(
-                f"{name} must be an int or a {_TUPLE_NAMES[d]}, got {len(value)} values"
-            )
-        return tuple(as_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
-    v = as_int(value, name, minimum)
-    return (v,) * d
-
-
-def layer_padding(padding, d, size=None, kernel=None, stride=None, dilation=None,
-                  name="padding", strings=True):
-    """Padding as a ``d``-tuple of ``(low, high)`` pairs.
-
-    ``padding`` is an int, a ``d``-sequence whose entries are ints or
-    ``(low, high)`` pairs, or (when ``strings``) ``"valid"`` or ``"same"``
-    (TensorFlow's rule for any stride: ``out = ceil(in / stride)``, the total
-    padding ``max((out-1)*stride + (k-1)*dilation + 1 - in, 0)`` split with
-    the odd unit high).
-    """
-    if isinstance(padding, str):
-        if not strings:
-            raise ValueError(
-                f"{name} must be an int or a sequence of ints; {padding!r} is not "
-                "defined here"
-            )
-        if padding == "valid":
-            return ((0, 0),) * d
-        if padding == "same":
-            pads = []
-            for i, k, s, dl in zip(size, kernel, stride, dilation):
-                o = -(-i // s)
-                total = max((o - 1) * s + (k - 1) * dl + 1 - i, 0)
-                pads.append((total // 2, total - total // 2))
-            return tuple(pads)
-        raise ValueError(f"{name} must be 'valid', 'same', an int or a sequence, got {padding!r}")
-    if isinstance(padding, np.ndarray) and padding.ndim == 0:
-        padding = padding[()]
-    if not isinstance(padding, (tuple, list, np.ndarray)):
-        p = as_int(padding, name, 0)
-        return ((p, p),) * d
-    if len(padding) != d:
-        hint = ""
-        if d == 1 and len(padding) == 2:
-            hint = "; for (low, high) padding of a 1-D window write ((low, high),)"
-        raise ValueError(
-            f"{name} must be an int or a sequence of {d} entries, got {len(padding)}{hint}"
-        )
-    pads = []
-    for i, p in enumerate(padding):
-        if isinstance(p, (tuple, list, np.ndarray)):
-            if len(p) != 2:
-                raise ValueError(f"{name}[{i}] must be an int or a (low, high) pair, got {p!r}")
-            pads.append((as_int(p[0], f"{name}[{i}][0]", 0), as_int(p[1], f"{name}[{i}][1]", 0)))
-        else:
-            v = as_int(p, f"{name}[{i}]", 0)
-            pads.append((v, v))
-    return tuple(pads)
-
-
-def _window_out(i, k, s, pad, dl, axis):
-    lo, hi = pad
-    span = dl * (k - 1) + 1
-    padded = i + lo + hi
-    if padded + span + s > _INDEX_LIMIT:
-        raise ValueError(f"window parameters along axis {axis} are too large")
-    if span > padded:
-        raise ValueError(
-            f"kernel does not fit along spatial axis {axis}: effective kernel size {span} "
-            f"(kernel {k}, dilation {dl}) is larger than the padded input size {padded} "
-            f"(size {i} + padding {lo} + {hi})"
-        )
-    return (padded - span) // s + 1
-
-
-def layer_window(n, c, size, kernel, stride=1, padding=0, dilation=1, *, channel_axis=1,
-                 names=("kernel_size", "stride", "padding", "dilation"), strings=True):
-    """Checked :class:`LayerWindow` of a d-dimensional window (d = ``len(size)``)."""
-    d = len(size)
-    kernel = as_tuple(kernel, d, names[0], 1)
-    stride = as_tuple(stride, d, names[1], 1)
-    dilation = as_tuple(dilation, d, names[3], 1)
-    if any(i < 1 for i in size):
-        raise ValueError(f"the input's spatial size must be positive, got {tuple(size)}")
-    pad = layer_padding(padding, d, size, kernel, stride, dilation, names[2], strings)
-    out = tuple(_window_out(*a, axis) for axis, a in
-                enumerate(zip(size, kernel, stride, pad, dilation)))
-    return LayerWindow(n, c, tuple(size), kernel, stride, dilation, pad, out, channel_axis)
-
-
 def layer_groups(groups, c_in, c_out=None, name_in="x channels", name_out="filters"):
     """``groups`` checked: a positive int dividing both channel counts."""
     g = as_int(groups, "groups", 1)
@@ -318,9 +425,16 @@ def layer_groups(groups, c_in, c_out=None, name_in="x channels", name_out="filte
     return g
 
 
+def _no_string(padding, name="padding"):
+    if isinstance(padding, str):
+        raise ValueError(
+            f"{name} must be an int or a sequence of ints; {padding!r} is not defined here"
+        )
+
+
 def pool_window(n, c, size, kernel_size, stride=None, padding=0, dilation=1,
                 ceil_mode=False, *, channel_axis=1):
-    """Checked :class:`LayerWindow` of a pooling layer, as torch sizes it.
+    """Checked :class:`Window` of a pooling layer, as torch sizes it.
 
     ``out = (in + 2p - dilation*(k-1) - 1 [+ stride-1 with ceil_mode]) // stride + 1``,
     and with ``ceil_mode`` the last window must start inside the input or the
@@ -331,13 +445,13 @@ def pool_window(n, c, size, kernel_size, stride=None, padding=0, dilation=1,
     unfold with that padding yields exactly ``out`` windows.
     """
     d = len(size)
-    kernel = as_tuple(kernel_size, d, "kernel_size", 1)
-    stride = kernel if stride is None else as_tuple(stride, d, "stride", 1)
-    if isinstance(padding, str):
-        raise ValueError(f"padding must be an int or a sequence of ints, got {padding!r}")
-    pad = as_tuple(padding, d, "padding", 0)
-    dilation = as_tuple(dilation, d, "dilation", 1)
-    if not isinstance(ceil_mode, (bool, np.bool_, int)):
+    channel_axis = as_channel_axis(channel_axis)
+    kernel = as_ints(kernel_size, "kernel_size", d, 1)
+    stride = kernel if stride is None else as_ints(stride, "stride", d, 1)
+    _no_string(padding)
+    pad = as_ints(padding, "padding", d, 0)
+    dilation = as_ints(dilation, "dilation", d, 1)
+    if not isinstance(ceil_mode, (bool, np.bool_, int, np.integer)):
         raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
     if any(p > k // 2 for p, k in zip(pad, kernel)):
         raise ValueError(
@@ -347,23 +461,23 @@ def pool_window(n, c, size, kernel_size, stride=None, padding=0, dilation=1,
     if any(i < 1 for i in size):
         raise ValueError(f"the input's spatial size must be positive, got {tuple(size)}")
     out, pads = [], []
-    for axis, (i, k, s, p, dl) in enumerate(zip(size, kernel, stride, pad, dilation)):
+    for a, (i, k, s, p, dl) in enumerate(zip(size, kernel, stride, pad, dilation)):
         span = dl * (k - 1) + 1
         if i + 2 * p + span + s > _INDEX_LIMIT:
-            raise ValueError(f"window parameters along axis {axis} are too large")
+            raise ValueError(f"window parameters along {_AXIS_NAMES[d][a]} are too large")
         o = (i + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (o - 1) * s >= i + p:
             o -= 1
         if o < 1:
             raise ValueError(
-                f"kernel does not fit along spatial axis {axis}: effective kernel size "
+                f"kernel does not fit along {_AXIS_NAMES[d][a]}: effective kernel size "
                 f"{span} (kernel {k}, dilation {dl}) is larger than the padded input "
                 f"size {i + 2 * p} (size {i} + 2*padding {p})"
             )
         out.append(o)
         pads.append((p, max((o - 1) * s + span - i - p, 0)))
-    return LayerWindow(n, c, tuple(size), kernel, stride, dilation, tuple(pads), tuple(out),
-                       channel_axis)
+    return Window(n, c, tuple(size), kernel, stride, dilation, tuple(pads), tuple(out),
+                  channel_axis)
 
 
 def pool_divisors(win, padding, count_include_pad=True, divisor_override=None):
@@ -378,10 +492,10 @@ def pool_divisors(win, padding, count_include_pad=True, divisor_override=None):
         v = as_int(divisor_override, "divisor_override", 1)
         return np.full(win.out, v, dtype=np.int64)
     total = np.ones((), dtype=np.int64)
-    for axis, (i, k, s, (lo, _), o) in enumerate(zip(win.size, win.kernel, win.stride,
-                                                     win.pad, win.out)):
+    for a, (i, k, s, (lo, _), o) in enumerate(zip(win.size, win.kernel, win.stride,
+                                                  win.pad, win.out)):
         start = np.arange(o, dtype=np.int64) * s - lo
-        end = np.minimum(start + k, i + padding[axis])
+        end = np.minimum(start + k, i + padding[a])
         if count_include_pad:
             cnt = end - start
         else:
@@ -403,47 +517,48 @@ def conv_transpose_window(n, c_in, size, c_out, kernel, stride=1, padding=0,
     an ``output_padding >= stride`` adds (no input pixel feeds those).
     """
     d = len(size)
-    kernel = as_tuple(kernel, d, "kernel_size", 1)
-    stride = as_tuple(stride, d, "stride", 1)
-    dilation = as_tuple(dilation, d, "dilation", 1)
-    pad = layer_padding(padding, d, name="padding", strings=False)
-    opad = as_tuple(output_padding, d, "output_padding", 0)
+    kernel = as_ints(kernel, "kernel_size", d, 1)
+    stride = as_ints(stride, "stride", d, 1)
+    dilation = as_ints(dilation, "dilation", d, 1)
+    _no_string(padding)
+    pad = as_pads(padding, "padding", d)
+    opad = as_ints(output_padding, "output_padding", d, 0)
     if any(i < 1 for i in size):
         raise ValueError(f"x must have a positive spatial size, got {tuple(size)}")
     out_size = []
-    for axis, (i, k, s, (lo, hi), op, dl) in enumerate(
+    for a, (i, k, s, (lo, hi), op, dl) in enumerate(
             zip(size, kernel, stride, pad, opad, dilation)):
+        axis = _AXIS_NAMES[d][a]
         if not (op < s or op < dl):
             raise ValueError(
                 f"output_padding must be smaller than either stride or dilation "
-                f"(along spatial axis {axis}: output_padding {op}, stride {s}, dilation {dl})"
+                f"(along {axis}: output_padding {op}, stride {s}, dilation {dl})"
             )
         o = (i - 1) * s - lo - hi + dl * (k - 1) + op + 1
         if o < 1:
             raise ValueError(
-                f"the transposed convolution's output size along spatial axis {axis} is "
-                f"{o}, not positive (input {i}, kernel {k}, stride {s}, padding "
-                f"{(lo, hi)}, dilation {dl})"
+                f"the transposed convolution's output size along {axis} is {o}, not "
+                f"positive (input {i}, kernel {k}, stride {s}, padding {(lo, hi)}, "
+                f"dilation {dl})"
             )
         out_size.append(o)
-    win = layer_window(n, c_out, tuple(out_size), kernel, stride, pad, dilation,
-                       channel_axis=channel_axis)
+    win = window(n, c_out, tuple(out_size), kernel, stride, pad, dilation,
+                 channel_axis=channel_axis)
     return tuple(out_size), win
 
 
 def unpool_size(size, kernel_size, stride=None, padding=0, output_size=None):
-    """``(kernel, stride, padding, output size)`` of max unpooling, as torch checks them.
+    """The output spatial size of max unpooling, checked as torch checks it.
 
     The default size is ``(in - 1)*stride + kernel - 2*padding``;
     ``output_size`` (d entries, or d + 2 with the batch and channel axes
     first, ignored) must lie strictly within ``stride`` of it.
     """
     d = len(size)
-    kernel = as_tuple(kernel_size, d, "kernel_size", 1)
-    stride = kernel if stride is None else as_tuple(stride, d, "stride", 1)
-    if isinstance(padding, str):
-        raise ValueError(f"padding must be an int or a sequence of ints, got {padding!r}")
-    pad = as_tuple(padding, d, "padding", 0)
+    kernel = as_ints(kernel_size, "kernel_size", d, 1)
+    stride = kernel if stride is None else as_ints(stride, "stride", d, 1)
+    _no_string(padding)
+    pad = as_ints(padding, "padding", d, 0)
     default = tuple((i - 1) * s + k - 2 * p for i, s, k, p in zip(size, stride, kernel, pad))
     if output_size is None:
         out = default
@@ -458,12 +573,12 @@ def unpool_size(size, kernel_size, stride=None, padding=0, output_size=None):
                 f"output_size must have {d} entries (or {d + 2}), got {len(items)}"
             )
         out = tuple(as_int(v, f"output_size[{i}]", 1) for i, v in enumerate(items))
-        for axis, (o, df, s) in enumerate(zip(out, default, stride)):
+        for a, (o, df, s) in enumerate(zip(out, default, stride)):
             if not df - s < o < df + s:
                 raise ValueError(
-                    f"output_size[{axis}] = {o} is invalid: it must be between "
+                    f"output_size[{a}] = {o} is invalid: it must be between "
                     f"{df - s + 1} and {df + s - 1} (default {df})"
                 )
     if any(o < 1 for o in out):
         raise ValueError(f"max_unpool output size {out} is not positive")
-    return kernel, stride, pad, out
+    return out

@@ -1,7 +1,7 @@
 # Extern-only declarations of the plain C kernels (src_c/im2col_ext.h).
 # The meaning of every field and argument is documented in that header.
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 
 cdef extern from "im2col_ext.h" nogil:
@@ -15,11 +15,27 @@ cdef extern from "im2col_ext.h" nogil:
         int64_t xs[5]
         int64_t cs[7]
 
-    void i2c_im2col_gather_f32(const float *x, float *cols, const i2c_geom *g, int num_threads)
-    void i2c_im2col_gather_f64(const double *x, double *cols, const i2c_geom *g, int num_threads)
+    ctypedef struct i2c_win:
+        int64_t n, c, v
+        int64_t size[3]
+        int64_t k[3]
+        int64_t o[3]
+        int64_t s[3]
+        int64_t p[3]
+        int64_t d[3]
+        int64_t xs[6]
+        int64_t cs[9]
 
-    void i2c_col2im_accumulate_f32(const float *cols, float *x, const i2c_geom *g, int num_threads)
-    void i2c_col2im_accumulate_f64(const double *cols, double *x, const i2c_geom *g, int num_threads)
+    void i2c_gather_b1(const void *x, void *cols, const i2c_win *w, int num_threads)
+    void i2c_gather_b2(const void *x, void *cols, const i2c_win *w, int num_threads)
+    void i2c_gather_b4(const void *x, void *cols, const i2c_win *w, int num_threads)
+    void i2c_gather_b8(const void *x, void *cols, const i2c_win *w, int num_threads)
+    void i2c_gather_b16(const void *x, void *cols, const i2c_win *w, int num_threads)
+
+    void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_f64(const double *cols, double *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_i64(const int64_t *cols, int64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_u64(const uint64_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
 
     void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads)
     void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads)

@@ -7,15 +7,17 @@ API can call either one.
 
 Array views (built by the API, never copied here):
 
-* ``x5``    the image, shape ``(n, c, h, w, v)``, any strides;
-* ``cols7`` the columns, shape ``(n, c, kh, kw, oh, ow, v)``, any strides;
+* ``x6``    the image, shape ``(n, c, s0, s1, s2, v)``, any strides;
+* ``cols9`` the columns, shape ``(n, c, k0, k1, k2, o0, o1, o2, v)``, any strides;
+* ``spec``  ``(size, kernel, out, stride, low_pad, dilation)``, 3-tuples
+  (``Window.kernel_spec()``: 1-D and 2-D windows have leading unit axes);
 * ``x4``, ``out4``, ``argmax4``, ``dout4``, ``dx4``: pooling arrays of shape
   ``(n, c, h, w)`` or ``(n, c, oh, ow)``.
 
-Work is done with ``kh*kw`` strided slice copies or additions (never
+Work is done with one strided slice copy or addition per kernel tap (never
 ``np.add.at`` or a fancy-index gather), in a fixed order so that the results
-are bitwise equal to the C kernels': for every output pixel, col2im adds the
-contributions of taps ``(ky, kx)`` in row-major order onto a zero.
+are bitwise equal to the C kernels': for every output pixel, accumulate adds
+the contributions of taps ``(k0, k1, k2)`` in row-major order onto a zero.
 """
 
 import numpy as np
@@ -23,8 +25,93 @@ import numpy as np
 name = "numpy"
 
 
+def _taps(spec):
+    """``(k, slices)`` of every tap ``k`` (row-major): the slices of the
+    padded image that tap ``k`` reads for every window."""
+    size, kernel, out, stride, low, dil = spec
+    taps = []
+    for k in np.ndindex(*kernel):
+        taps.append((k, tuple(
+            slice(k[a] * dil[a], k[a] * dil[a] + stride[a] * (out[a] - 1) + 1, stride[a])
+            for a in range(3))))
+    return taps
+
+
+def _padded_shape(spec):
+    """Spatial extent of the padded image, just large enough for every window."""
+    size, kernel, out, stride, low, dil = spec
+    return tuple(max(low[a] + size[a], (out[a] - 1) * stride[a] + (kernel[a] - 1) * dil[a] + 1)
+                 for a in range(3))
+
+
+def _interior(spec):
+    size, _, _, _, low, _ = spec
+    return tuple(slice(low[a], low[a] + size[a]) for a in range(3))
+
+
+# Work on blocks of (n, c) planes whose padded image fits in a fast cache, so
+# that the taps' passes over it hit the cache and only the columns stream
+# from memory.
+_BLOCK_BYTES = 1 << 18
+
+
+def _blocks(n, c, plane_bytes):
+    cb = max(1, min(c, _BLOCK_BYTES // max(plane_bytes, 1)))
+    nb = max(1, min(n, _BLOCK_BYTES // max(plane_bytes * cb, 1)))
+    for n0 in range(0, n, nb):
+        for c0 in range(0, c, cb):
+            yield slice(n0, min(n0 + nb, n)), slice(c0, min(c0 + cb, c))
+
+
+def gather(x6, cols9, spec):
+    """``cols9[n,c,k0,k1,k2,o0,o1,o2,v] = x6[n,c,i0,i1,i2,v]``, ``i_a = o_a*s_a + k_a*d_a - p_a``; 0 outside."""
+    taps = _taps(spec)
+    pshape = _padded_shape(spec)
+    inner = _interior(spec)
+    padded = pshape != tuple(spec[0])
+    n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]
+    plane = int(np.prod(pshape)) * v * x6.itemsize
+    buf = None  # one zero-bordered scratch block, reused: only its interior changes
+    for nb, cb in _blocks(n, c, plane):
+        src = x6[nb, cb]
+        if padded:
+            shape = src.shape[:2] + pshape + (v,)
+            if buf is None or buf.shape != shape:
+                buf = np.zeros(shape, dtype=x6.dtype)
+            buf[(slice(None), slice(None)) + inner] = src
+            src = buf
+        dst = cols9[nb, cb]
+        for k, sl in taps:
+            dst[(slice(None), slice(None)) + k] = src[(slice(None), slice(None)) + sl]
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def accumulate(cols9, x6, spec):
+    """Overwrite ``x6`` with the adjoint of :func:`gather` applied to ``cols9``.
+
+    Every pixel is 0 plus its taps' contributions in row-major tap order.
+    """
+    taps = _taps(spec)
+    pshape = _padded_shape(spec)
+    inner = _interior(spec)
+    n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]
+    plane = int(np.prod(pshape)) * v * x6.itemsize
+    buf = None
+    for nb, cb in _blocks(n, c, plane):
+        src = cols9[nb, cb]
+        shape = src.shape[:2] + pshape + (v,)
+        if buf is None or buf.shape != shape:
+            buf = np.empty(shape, dtype=x6.dtype)
+        buf[...] = 0
+        for k, sl in taps:
+            buf[(slice(None), slice(None)) + sl] += src[(slice(None), slice(None)) + k]
+        x6[nb, cb] = buf[(slice(None), slice(None)) + inner]
+
+
+# -------------------------------------------------------------- pooling (2-D)
+
 def _tap(g, ky, kx):
-    """Slices of the padded image read by tap ``(ky, kx)`` of every window."""
+    """Slices of the padded (h, w) plane read by tap ``(ky, kx)`` of every window."""
     y0 = ky * g.dh
     x0 = kx * g.dw
     return (
@@ -33,9 +120,10 @@ def _tap(g, ky, kx):
     )
 
 
-def _taps(g):
-    """``(ky, kx, row slice, column slice)`` of every tap, row-major."""
-    return [(ky, kx) + _tap(g, ky, kx) for ky in range(g.kh) for kx in range(g.kw)]
+def _spec2d(g):
+    """The 3-D kernel spec of a 2-D Geometry."""
+    return ((1, g.h, g.w), (1, g.kh, g.kw), (1, g.oh, g.ow), (1, g.sh, g.sw),
+            (0, g.ph, g.pw), (1, g.dh, g.dw))
 
 
 def _padded(x5, g, fill):
@@ -46,55 +134,6 @@ def _padded(x5, g, fill):
     )
     xp[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w] = x5
     return xp
-
-
-# Work on blocks of (n, c) planes whose padded image fits in a fast cache, so
-# that the kh*kw passes over it hit the cache and only the columns stream
-# from memory.
-_BLOCK_BYTES = 1 << 18
-
-
-def _blocks(g, itemsize):
-    plane = (g.h + 2 * g.ph) * (g.w + 2 * g.pw) * g.v * itemsize
-    cb = max(1, min(g.c, _BLOCK_BYTES // max(plane, 1)))
-    nb = max(1, min(g.n, _BLOCK_BYTES // max(plane * cb, 1)))
-    for n0 in range(0, g.n, nb):
-        for c0 in range(0, g.c, cb):
-            yield slice(n0, min(n0 + nb, g.n)), slice(c0, min(c0 + cb, g.c))
-
-
-def im2col(x5, cols7, g):
-    """``cols7[n,c,ky,kx,oy,ox,v] = x5[n,c,oy*sh+ky*dh-ph, ox*sw+kx*dw-pw, v]``, 0 outside."""
-    taps = _taps(g)
-    padded = g.ph or g.pw
-    buf = None  # one zero-bordered scratch block, reused: only its interior changes
-    for nb, cb in _blocks(g, x5.itemsize):
-        src = x5[nb, cb]
-        if padded:
-            shape = (src.shape[0], src.shape[1]) + (g.h + 2 * g.ph, g.w + 2 * g.pw, src.shape[4])
-            if buf is None or buf.shape != shape:
-                buf = np.zeros(shape, dtype=x5.dtype)
-            buf[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w] = src
-            src = buf
-        dst = cols7[nb, cb]
-        for ky, kx, ys, xs in taps:
-            dst[:, :, ky, kx] = src[:, :, ys, xs]
-
-
-@np.errstate(invalid="ignore", over="ignore")
-def col2im(cols7, x5, g):
-    """Overwrite ``x5`` with the adjoint of :func:`im2col` applied to ``cols7``."""
-    taps = _taps(g)
-    buf = None
-    for nb, cb in _blocks(g, x5.itemsize):
-        src = cols7[nb, cb]
-        shape = (src.shape[0], src.shape[1]) + (g.h + 2 * g.ph, g.w + 2 * g.pw, src.shape[6])
-        if buf is None or buf.shape != shape:
-            buf = np.empty(shape, dtype=x5.dtype)
-        buf[...] = 0
-        for ky, kx, ys, xs in taps:
-            buf[:, :, ys, xs] += src[:, :, ky, kx]
-        x5[nb, cb] = buf[:, :, g.ph:g.ph + g.h, g.pw:g.pw + g.w]
 
 
 def _tap_index(g, ky, kx):
@@ -221,4 +260,4 @@ def avg_pool_scatter(dout4, dx4, g):
     cols7 = np.broadcast_to(
         grad[:, :, None, None, :, :, None], (g.n, g.c, g.kh, g.kw, g.oh, g.ow, 1)
     )
-    col2im(cols7, dx4[..., None], g)
+    accumulate(cols7[:, :, None, :, :, None], dx4[:, :, None, :, :, None], _spec2d(g))

@@ -12,8 +12,9 @@ used as it is, never transposed; the weights keep torch's layout).  float32
 and float64 keep their dtype and mixed dtypes are promoted as NumPy
 promotes them.
 
-The data movement is the public :func:`~im2col_ext.unfold` /
-:func:`~im2col_ext.fold` (compiled when the extension is built), the
+The data movement is that of :func:`~im2col_ext.unfold` /
+:func:`~im2col_ext.fold` (the engine's gather / accumulate on a window
+checked once per call; compiled when the extension is built), the
 arithmetic batched GEMMs on the columns: channels first
 ``out[n] = W @ cols[n]`` on ``(N, C*K, L)`` columns (per group, a batched
 matmul on the ``(N, G, C/G*K, L)`` view), channels last one GEMM
@@ -27,27 +28,24 @@ pooling (1-D/3-D, channels last, ``ceil_mode`` windows, the divisors of
 a few images at a time.  Caches are private; pass them back unchanged.
 """
 
-import functools
-import inspect
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from . import _api
-from ._api import fold, unfold
 from ._geometry import (
-    as_int,
+    as_channel_axis,
     check_array,
     conv_geometry,
     conv_transpose_window,
-    layer_channel_axis,
     layer_groups,
     layer_join,
     layer_split,
-    layer_window,
     pool_divisors,
     pool_window,
     unpool_size,
+    window,
 )
 
 __all__ = [
@@ -125,97 +123,22 @@ def _spatial_slices(win, size):
 
 
 # --------------------------------------------------------------------------
-# unfold / fold of a LayerWindow (the one path to the data movement)
+# unfold / fold of a checked Window (the one path to the data movement)
 # --------------------------------------------------------------------------
 
-#: Whether the public unfold/fold have the N-d engine (ranks 1-3, channel_axis,
-#: (low, high) padding).  Without it, 1-D and 2-D channels-first windows go
-#: through the 2-D unfold/fold (1-D as height 1, uneven padding by explicit
-#: zero padding) and anything else raises NotImplementedError.
-_ND_ENGINE = "channel_axis" in inspect.signature(unfold).parameters
-
-
-def _pad_arg(pad):
-    """Padding for unfold/fold: ints when every axis is symmetric, else (low, high) pairs."""
-    if all(lo == hi for lo, hi in pad):
-        return tuple(lo for lo, _ in pad)
-    return tuple(pad)
-
-
-def _as_2d(win):
-    """``(win as 2-D channels-first, needs explicit padding)`` for the 2-D-only engine."""
-    if win.channel_axis != 1 or win.d == 3:
-        raise NotImplementedError(
-            "this layer needs the N-d unfold/fold engine (3-D windows or channel_axis=-1)"
-        )
-    if win.d == 1:
-        win = win._replace(size=(1,) + win.size, kernel=(1,) + win.kernel,
-                           stride=(1,) + win.stride, dilation=(1,) + win.dilation,
-                           pad=((0, 0),) + win.pad, out=(1,) + win.out)
-    uneven = any(lo != hi for lo, hi in win.pad)
-    return win, uneven
-
-
-@functools.lru_cache(maxsize=64)
-def _plane_geometry(win):
-    """The 2-D :class:`Geometry` (batch 0) of a channels-first 1-D/2-D ``win`` with even padding, else None.
-
-    Those windows go straight to the 2-D gather/accumulate kernels (1-D as
-    height 1), as conv2d always has: bit-for-bit the 2-D unfold/fold, without
-    re-checking the arguments for every chunk.
-    """
-    if win.channel_axis != 1 or win.d == 3 or any(lo != hi for lo, hi in win.pad):
-        return None
-    lift = (lambda t, v: t if win.d == 2 else (v,) + t)
-    size = lift(win.size, 1)
-    return conv_geometry(0, win.c, size[0], size[1], lift(win.kernel, 1), lift(win.stride, 1),
-                         lift(tuple(lo for lo, _ in win.pad), 0), lift(win.dilation, 1))
-
-
 def _unfold(x, win, out=None):
-    """Columns of the batch ``x`` over ``win``: channels first ``(n, C*K, L)``, last ``(n, L, K*C)``."""
-    g = _plane_geometry(win._replace(n=0))
-    if g is not None:
-        g = g._replace(n=x.shape[0])
-        return _api.gather(x.reshape(g.n, g.c, g.h, g.w), g, "torch", out)
-    if _ND_ENGINE:
-        return unfold(x, win.kernel, win.dilation, _pad_arg(win.pad), win.stride,
-                      channel_axis=win.channel_axis, out=out)
-    w2, uneven = _as_2d(win)
-    x = x.reshape(layer_join(x.shape[0], win.c, w2.size, 1))
-    pad = tuple(lo for lo, _ in w2.pad)
-    if uneven:
-        x = np.pad(x, ((0, 0), (0, 0)) + w2.pad)
-        pad = 0
-    return unfold(x, w2.kernel, w2.dilation, pad, w2.stride, out=out)
+    """Columns of the batch ``x`` over ``win``: channels first ``(n, C*K, L)``, last ``(n, L, K*C)``.
+
+    :func:`~im2col_ext.unfold` on an already checked window: the engine's
+    ``_gather`` with ``win`` for the ``x.shape[0]`` images of this chunk, so
+    the arguments are not validated again for every chunk.
+    """
+    return _api._gather(x, win._replace(n=x.shape[0]), "torch", out)
 
 
 def _fold(cols, win, out=None):
-    """Adjoint of :func:`_unfold`: the batch of images, written into ``out`` when given."""
-    g = _plane_geometry(win._replace(n=0))
-    if g is not None:
-        g = g._replace(n=cols.shape[0])
-        o4 = None if out is None else out.reshape(g.n, g.c, g.h, g.w)
-        x = _api.accumulate(cols, g, "torch", o4)
-        return x.reshape(layer_join(g.n, win.c, win.size, 1)) if out is None else out
-    if _ND_ENGINE:
-        return fold(cols, win.size, win.kernel, win.dilation, _pad_arg(win.pad), win.stride,
-                    channel_axis=win.channel_axis, out=out)
-    w2, uneven = _as_2d(win)
-    n = cols.shape[0]
-    if not uneven:
-        o4 = None if out is None else out.reshape(layer_join(n, win.c, w2.size, 1))
-        x = fold(cols, w2.size, w2.kernel, w2.dilation, tuple(lo for lo, _ in w2.pad),
-                 w2.stride, out=o4)
-    else:
-        padded = tuple(s + lo + hi for s, (lo, hi) in zip(w2.size, w2.pad))
-        xp = fold(cols, padded, w2.kernel, w2.dilation, 0, w2.stride)
-        x = xp[(slice(None), slice(None)) + tuple(slice(lo, lo + s)
-                                                  for s, (lo, _) in zip(w2.size, w2.pad))]
-        if out is not None:
-            out.reshape(x.shape)[...] = x
-    x = x.reshape(layer_join(n, win.c, win.size, 1))
-    return x if out is None else out
+    """Adjoint of :func:`_unfold` (:func:`~im2col_ext.fold`): the images, written into ``out`` when given."""
+    return _api._accumulate(cols, win._replace(n=cols.shape[0]), "torch", out)
 
 
 # --------------------------------------------------------------------------
@@ -235,7 +158,7 @@ def _conv_matrix(w, groups, channel_axis):
 
 def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis):
     """Checked forward convolution of spatial rank ``d``; ``(out, cache)``."""
-    ca = layer_channel_axis(channel_axis)
+    ca = as_channel_axis(channel_axis)
     check_array(x, "x", d + 2, kinds="biuf")
     check_array(w, "w", d + 2, kinds="biuf")
     n, c, size = layer_split(x.shape, ca)
@@ -249,7 +172,7 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis):
             f"group(s) ({c // g} per group); w must have shape (F, C/groups, *kernel)"
         )
     b = _check_bias(b, f, "filter (w.shape[0])")
-    win = layer_window(n, c, size, kernel, stride, padding, dilation, channel_axis=ca)
+    win = window(n, c, size, kernel, stride, padding, dilation, channel_axis=ca)
     dtype = _float_dtype(x, w, *(() if b is None else (b,)))
     x = x.astype(dtype, copy=False)
     wm = _conv_matrix(w.astype(dtype, copy=False), g, ca)
@@ -415,7 +338,7 @@ def _window_grid(cols, win, size, inverse=False):
 def _conv_t_forward(d, x, w, b, stride, padding, output_padding, groups, dilation,
                     channel_axis):
     """Checked transposed convolution of spatial rank ``d``; ``(out, cache)``."""
-    ca = layer_channel_axis(channel_axis)
+    ca = as_channel_axis(channel_axis)
     check_array(x, "x", d + 2, kinds="biuf")
     check_array(w, "w", d + 2, kinds="biuf")
     n, cin, size = layer_split(x.shape, ca)
@@ -600,7 +523,7 @@ def _max_pool_general(x, win):
 
 def _scatter_flat(win, indices, lo, hi):
     """Flat positions in a ``win``-shaped input batch ``[lo:hi]`` of the in-plane ``indices``."""
-    m, c, plane = hi - lo, win.c, win.P
+    m, c, plane = hi - lo, win.c, math.prod(win.size)
     if win.channel_axis == 1:
         base = (np.arange(m * c, dtype=np.int64) * plane).reshape((m, c) + (1,) * win.d)
         return indices + base
@@ -610,7 +533,7 @@ def _scatter_flat(win, indices, lo, hi):
 
 def _max_pool_forward(d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
                       channel_axis):
-    ca = layer_channel_axis(channel_axis)
+    ca = as_channel_axis(channel_axis)
     x = _pool_input(x, d)
     if not isinstance(return_indices, (bool, np.bool_)):
         raise TypeError(f"return_indices must be a bool, got {return_indices!r}")
@@ -649,7 +572,7 @@ def _max_pool_backward(dout, cache):
 
 def _avg_pool_forward(d, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                       divisor_override, channel_axis):
-    ca = layer_channel_axis(channel_axis)
+    ca = as_channel_axis(channel_axis)
     x = _pool_input(x, d)
     n, c, size = layer_split(x.shape, ca)
     win = pool_window(n, c, size, kernel_size, stride, padding, 1, ceil_mode, channel_axis=ca)
@@ -697,7 +620,7 @@ def _avg_pool_backward(dout, cache):
 
 
 def _max_unpool_forward(d, x, indices, kernel_size, stride, padding, output_size, channel_axis):
-    ca = layer_channel_axis(channel_axis)
+    ca = as_channel_axis(channel_axis)
     x = _pool_input(x, d)
     check_array(indices, "indices", d + 2, kinds="iu")
     if indices.shape != x.shape:
@@ -705,7 +628,7 @@ def _max_unpool_forward(d, x, indices, kernel_size, stride, padding, output_size
             f"indices must have the shape of x {x.shape}, got {indices.shape}"
         )
     n, c, size = layer_split(x.shape, ca)
-    _, _, _, out_size = unpool_size(size, kernel_size, stride, padding, output_size)
+    out_size = unpool_size(size, kernel_size, stride, padding, output_size)
     plane = int(np.prod(out_size, dtype=np.int64))
     ind = indices.astype(np.int64, copy=False)
     if ind.size and (ind.min() < -1 or ind.max() >= plane):
@@ -715,7 +638,7 @@ def _max_unpool_forward(d, x, indices, kernel_size, stride, padding, output_size
             f"(a window without input pixels), found {bad}"
         )
     out_shape = layer_join(n, c, out_size, ca)
-    win = layer_window(n, c, out_size, 1, channel_axis=ca)     # only n, c, size, P are used
+    win = window(n, c, out_size, 1, channel_axis=ca)     # only n, c, size are used
     flat = np.where(ind >= 0, _scatter_flat(win, ind, 0, n), -1)
     out = np.zeros(out_shape, dtype=x.dtype)
     keep = flat >= 0

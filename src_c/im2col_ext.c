@@ -268,10 +268,159 @@ static void i2c_stream_fence(void)
 #define I2C_TILE 2048
 #define I2C_TILE_V 64
 
+/* The 2-D plane geometry of the (s1, s2) axes of w: what the plane kernels
+ * of one (n, c, depth) slice take. */
+static void i2c_plane_geom(const i2c_win *w, i2c_geom *g)
+{
+    g->n = w->n;
+    g->c = w->c;
+    g->h = w->size[1];
+    g->w = w->size[2];
+    g->v = w->v;
+    g->kh = w->k[1];
+    g->kw = w->k[2];
+    g->oh = w->o[1];
+    g->ow = w->o[2];
+    g->sh = w->s[1];
+    g->sw = w->s[2];
+    g->ph = w->p[1];
+    g->pw = w->p[2];
+    g->dh = w->d[1];
+    g->dw = w->d[2];
+    g->xs[0] = w->xs[0];
+    g->xs[1] = w->xs[1];
+    g->xs[2] = w->xs[3];
+    g->xs[3] = w->xs[4];
+    g->xs[4] = w->xs[5];
+    g->cs[0] = w->cs[0];
+    g->cs[1] = w->cs[1];
+    g->cs[2] = w->cs[3];
+    g->cs[3] = w->cs[4];
+    g->cs[4] = w->cs[6];
+    g->cs[5] = w->cs[7];
+    g->cs[6] = w->cs[8];
+}
+
+/* 1 when the window-major plane walks (gather_plane_wm, col2im_plane_wm)
+ * apply: channels last, i.e. v contiguous in x and cols, the kx taps of a
+ * window adjacent to it in cols and no dilation along w, so that each
+ * window row is one run of kw*v elements in both arrays. */
+static int i2c_window_major(const i2c_geom *g)
+{
+    return g->v > 1 && g->xs[4] == 1 && g->cs[6] == 1 && g->xs[3] == g->v &&
+           g->cs[3] == g->v && g->dw == 1;
+}
+
+/* Element types of the gathers: unsigned integers of each size, and a
+ * 16-byte pair (complex128, longdouble, 16-byte records).  Streaming stores
+ * are used for the 4- and 8-byte sizes (bit copies through the float
+ * routines above, which only move bits). */
+typedef struct {
+    uint64_t lo, hi;
+} i2c_b16_t;
+
+static void i2c_stream_copy_b4(uint32_t *dst, const uint32_t *src, int64_t sstep, int64_t cnt)
+{
+    i2c_stream_copy_f32((float *)dst, (const float *)src, sstep, cnt);
+}
+static void i2c_stream_zero_b4(uint32_t *dst, int64_t cnt)
+{
+    i2c_stream_zero_f32((float *)dst, cnt);
+}
+static void i2c_stream_copy_b8(uint64_t *dst, const uint64_t *src, int64_t sstep, int64_t cnt)
+{
+    i2c_stream_copy_f64((double *)dst, (const double *)src, sstep, cnt);
+}
+static void i2c_stream_zero_b8(uint64_t *dst, int64_t cnt)
+{
+    i2c_stream_zero_f64((double *)dst, cnt);
+}
+
+/* Sizes without streaming stores get plain loops (never called: their
+ * I2C_T_STREAM is 0). */
+#define I2C_PLAIN_STREAM(sfx, TT)                                                      \
+    static void i2c_stream_copy_##sfx(TT *dst, const TT *src, int64_t sstep, int64_t cnt) \
+    {                                                                                  \
+        int64_t i;                                                                     \
+        for (i = 0; i < cnt; i++)                                                      \
+            dst[i] = src[i * sstep];                                                   \
+    }                                                                                  \
+    static void i2c_stream_zero_##sfx(TT *dst, int64_t cnt)                            \
+    {                                                                                  \
+        memset(dst, 0, (size_t)cnt * sizeof(TT));                                      \
+    }
+I2C_PLAIN_STREAM(b1, uint8_t)
+I2C_PLAIN_STREAM(b2, uint16_t)
+I2C_PLAIN_STREAM(b16, i2c_b16_t)
+
 #define I2C_PASTE(a, b) a##b
 #define I2C_XPASTE(a, b) I2C_PASTE(a, b)
 #define FN(name) I2C_XPASTE(name, I2C_SUFFIX)
 
+/* Each inclusion of the template defines the sections its flags ask for:
+ * I2C_GATHER (the gathers, by element size), I2C_ACCUM (col2im, by
+ * arithmetic type), I2C_POOL (the pooling kernels, floating types). */
+#define I2C_ZERO ((T)0)
+
+#define I2C_GATHER 1
+#define I2C_ACCUM 0
+#define I2C_POOL 0
+#define I2C_T_STREAM 0
+#define T uint8_t
+#define I2C_SUFFIX _b1
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#define T uint16_t
+#define I2C_SUFFIX _b2
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#undef I2C_ZERO
+#define I2C_ZERO i2c_b16_zero
+static const i2c_b16_t i2c_b16_zero = {0, 0};
+#define T i2c_b16_t
+#define I2C_SUFFIX _b16
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+#undef I2C_ZERO
+#define I2C_ZERO ((T)0)
+
+#undef I2C_T_STREAM
+#define I2C_T_STREAM 1
+#define T uint32_t
+#define I2C_SUFFIX _b4
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#define T uint64_t
+#define I2C_SUFFIX _b8
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#undef I2C_GATHER
+#define I2C_GATHER 0
+#undef I2C_ACCUM
+#define I2C_ACCUM 1
+#define T int64_t
+#define I2C_SUFFIX _i64
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#define T uint64_t
+#define I2C_SUFFIX _u64
+#include "im2col_ext_template.c"
+#undef T
+#undef I2C_SUFFIX
+
+#undef I2C_POOL
+#define I2C_POOL 1
 #define T float
 #define I2C_SUFFIX _f32
 #include "im2col_ext_template.c"
@@ -283,3 +432,15 @@ static void i2c_stream_fence(void)
 #include "im2col_ext_template.c"
 #undef T
 #undef I2C_SUFFIX
+
+/* The public gathers take untyped pointers: one kernel per element size. */
+#define I2C_GATHER_ENTRY(SFX, TT)                                                   \
+    void i2c_gather_##SFX(const void *x, void *cols, const i2c_win *w, int num_threads) \
+    {                                                                               \
+        gather_nd_##SFX((const TT *)x, (TT *)cols, w, num_threads);             \
+    }
+I2C_GATHER_ENTRY(b1, uint8_t)
+I2C_GATHER_ENTRY(b2, uint16_t)
+I2C_GATHER_ENTRY(b4, uint32_t)
+I2C_GATHER_ENTRY(b8, uint64_t)
+I2C_GATHER_ENTRY(b16, i2c_b16_t)

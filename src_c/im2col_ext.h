@@ -6,7 +6,8 @@
  * fail: the caller guarantees that every index the geometry implies lies
  * inside the arrays.  All sizes, strides and indices are 64-bit.
  *
- * Geometry (one struct for all kernels):
+ * Geometry of the 2-D plane kernels (i2c_geom; the N-d entry points take
+ * an i2c_win, below, and run a stack of 2-D planes):
  *   the image   x    is viewed as (n, c, h, w, v)
  *   the columns cols is viewed as (n, c, kh, kw, oh, ow, v)
  *   cols[n,c,ky,kx,oy,ox,v] = x[n, c, oy*sh + ky*dh - ph, ox*sw + kx*dw - pw, v]
@@ -48,19 +49,52 @@ typedef struct {
     int64_t cs[7];           /* element strides of cols (n,c,ky,kx,oy,ox,v)    */
 } i2c_geom;
 
+/* The N-d window geometry of im2col / col2im.  Spatial rank 3; the API
+ * describes 1-D and 2-D windows with leading unit axes (size 1, kernel 1,
+ * stride 1, dilation 1, padding 0).
+ *   the image   x    is viewed as (n, c, s0, s1, s2, v)
+ *   the columns cols is viewed as (n, c, k0, k1, k2, o0, o1, o2, v)
+ *   cols[n,c,k0,k1,k2,o0,o1,o2,v] = x[n, c, i0, i1, i2, v],
+ *       i_a = o_a*s_a + k_a*d_a - p_a   (0 where any i_a is outside [0, size_a))
+ * p_a is the LOW padding of axis a; the high padding is implied by o_a.
+ * Channels first: v = 1.  Channels last (x is (N, *S, C)): c = 1, v = C.
+ * cs231n layout: n = 1, v = N (the batch is the fastest column axis). */
+typedef struct {
+    int64_t n, c, v;
+    int64_t size[3];         /* spatial extents of the image                    */
+    int64_t k[3];            /* kernel (window) size                            */
+    int64_t o[3];            /* number of window positions, >= 1                */
+    int64_t s[3];            /* stride, >= 1                                    */
+    int64_t p[3];            /* low (leading) padding, >= 0                     */
+    int64_t d[3];            /* dilation, >= 1                                  */
+    int64_t xs[6];           /* element strides of x (n, c, s0, s1, s2, v)      */
+    int64_t cs[9];           /* element strides of cols (n,c,k0,k1,k2,o0,o1,o2,v) */
+} i2c_win;
+
 /* im2col gather: write every element of cols from x (zeros in the padding).
- *   x    : image, (n, c, h, w, v), strides g->xs, read only
- *   cols : columns, (n, c, kh, kw, oh, ow, v), strides g->cs, written     */
-void i2c_im2col_gather_f32(const float *x, float *cols, const i2c_geom *g, int num_threads);
-void i2c_im2col_gather_f64(const double *x, double *cols, const i2c_geom *g, int num_threads);
+ * A pure copy, so one kernel per element SIZE (bytes 1, 2, 4, 8, 16) serves
+ * every dtype of that size; bits are copied unchanged.
+ *   x    : image, strides w->xs, read only
+ *   cols : columns, strides w->cs, written                                */
+void i2c_gather_b1(const void *x, void *cols, const i2c_win *w, int num_threads);
+void i2c_gather_b2(const void *x, void *cols, const i2c_win *w, int num_threads);
+void i2c_gather_b4(const void *x, void *cols, const i2c_win *w, int num_threads);
+void i2c_gather_b8(const void *x, void *cols, const i2c_win *w, int num_threads);
+void i2c_gather_b16(const void *x, void *cols, const i2c_win *w, int num_threads);
 
 /* col2im accumulate: overwrite every element of x with the sum of the
- * column elements that im2col would have read from it (padding dropped).
- *   cols : columns, (n, c, kh, kw, oh, ow, v), strides g->cs, read only
- *   x    : image, (n, c, h, w, v), strides g->xs, written (zeroed first)  */
-void i2c_col2im_accumulate_f32(const float *cols, float *x, const i2c_geom *g, int num_threads);
-void i2c_col2im_accumulate_f64(const double *cols, double *x, const i2c_geom *g, int num_threads);
+ * column elements that im2col would have read from it (padding dropped),
+ * added onto 0 in row-major tap order (k0, k1, k2).  Integer sums wrap
+ * modulo 2**64 (the API accumulates in 64 bits, as np.sum does).
+ *   cols : columns, strides w->cs, read only
+ *   x    : image, strides w->xs, written                                  */
+void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_f64(const double *cols, double *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_i64(const int64_t *cols, int64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_u64(const uint64_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 
+/* The 2-D geometry below serves the pooling kernels: the image is
+ * (n, c, h, w) (v == 1), windows as in i2c_win with d = 2.             */
 /* max-pool forward with argmax.
  *   x      : input, (n, c, h, w), strides g->xs[0..3], read only
  *   out    : C-contiguous (n, c, oh, ow), written: the window maximum

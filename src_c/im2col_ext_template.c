@@ -31,7 +31,7 @@ static void FN(zero_block)(T *dst, int64_t dstep, int64_t dvs, int64_t cnt, int6
             memset(dst, 0, (size_t)cnt * sizeof(T));
         } else {
             for (i = 0; i < cnt; i++)
-                dst[i * dstep] = (T)0;
+                dst[i * dstep] = I2C_ZERO;
         }
     } else if (dvs == 1) {
         if (dstep == v) {
@@ -44,11 +44,12 @@ static void FN(zero_block)(T *dst, int64_t dstep, int64_t dvs, int64_t cnt, int6
         for (i = 0; i < cnt; i++) {
             T *d = dst + i * dstep;
             for (j = 0; j < v; j++)
-                d[j * dvs] = (T)0;
+                d[j * dvs] = I2C_ZERO;
         }
     }
 }
 
+#if I2C_GATHER
 /* dst(i, j) = src(i, j) for i < cnt, j < v (dst and src never overlap). */
 static void FN(copy_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
                            const T *I2C_RESTRICT src, int64_t sstep, int64_t svs,
@@ -94,6 +95,9 @@ static void FN(copy_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
     }
 }
 
+#endif /* I2C_GATHER */
+
+#if I2C_ACCUM
 /* dst(i, j) += src(i, j) for i < cnt, j < v (no overlap; within one block
  * every dst element is distinct, so the order inside a block is free). */
 static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
@@ -138,6 +142,9 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
     }
 }
 
+#endif /* I2C_ACCUM */
+
+#if I2C_POOL
 /* dst[i*dstep] += src[i] / div for i < cnt (avg-pool scatter; v == 1). */
 static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
                               const T *I2C_RESTRICT src, T div, int64_t cnt)
@@ -152,6 +159,9 @@ static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
     }
 }
 
+#endif /* I2C_POOL */
+
+#if I2C_GATHER
 /* ------------------------------------------------------------------------
  * im2col gather
  *
@@ -316,12 +326,12 @@ static void FN(gather_plane_v1)(const T *xp, T *cp, const i2c_geom *g)
                 row = tap + oy * cs4;
                 if (oy < oy0 || oy >= oy1 || ox0 >= ox1) {
                     for (i = 0; i < ow; i++)
-                        row[i] = (T)0;
+                        row[i] = I2C_ZERO;
                     continue;
                 }
                 src = xp + (oy * g->sh + offy) * xs2 + (ox0 * g->sw + offx) * g->xs[3];
                 for (i = 0; i < ox0; i++)
-                    row[i] = (T)0;
+                    row[i] = I2C_ZERO;
                 if (sx == 1) {
                     for (i = ox0; i < ox1; i++)
                         row[i] = src[i - ox0];
@@ -330,42 +340,110 @@ static void FN(gather_plane_v1)(const T *xp, T *cp, const i2c_geom *g)
                         row[i] = src[(i - ox0) * sx];
                 }
                 for (i = ox1; i < ow; i++)
-                    row[i] = (T)0;
+                    row[i] = I2C_ZERO;
             }
         }
     }
 }
 
-/* See im2col_ext.h.  x: (n, c, h, w, v) strides g->xs; cols: (n, c, kh, kw,
- * oh, ow, v) strides g->cs; num_threads <= 0: OpenMP default. */
-void FN(i2c_im2col_gather)(const T *x, T *cols, const i2c_geom *g, int num_threads)
+/* Channels-last plane (v contiguous in x and cols, the kx taps adjacent
+ * to it in cols, no dilation along w): every window row (oy, ox, ky) is one
+ * run of kw*v elements in both arrays, so the walk goes window by window in
+ * the memory order of cols.  Same result as gather_plane. */
+static void FN(gather_plane_wm)(const T *xp, T *cp, const i2c_geom *g)
 {
-    const int64_t planes = g->n * g->c;
-    const int64_t per_plane = g->kh * g->kw * g->oh * g->ow * g->v;
-    const int tiled = g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1;
-    const int stream = I2C_HAVE_STREAM &&
+    const int64_t v = g->v, run = g->kw * v;
+    int64_t oy, ox, ky, a, b;
+    for (oy = 0; oy < g->oh; oy++) {
+        for (ox = 0; ox < g->ow; ox++) {
+            const int64_t ix0 = ox * g->sw - g->pw;
+            a = ix0 >= 0 ? 0 : -ix0;
+            b = g->w - ix0 < g->kw ? g->w - ix0 : g->kw;
+            if (a > g->kw)
+                a = g->kw;
+            if (b < a)
+                b = a;
+            for (ky = 0; ky < g->kh; ky++) {
+                const int64_t iy = oy * g->sh + ky * g->dh - g->ph;
+                T *dst = cp + ky * g->cs[2] + oy * g->cs[4] + ox * g->cs[5];
+                if (iy < 0 || iy >= g->h || a >= b) {
+                    memset(dst, 0, (size_t)run * sizeof(T));
+                    continue;
+                }
+                if (a > 0)
+                    memset(dst, 0, (size_t)(a * v) * sizeof(T));
+                memcpy(dst + a * v, xp + iy * g->xs[2] + (ix0 + a) * v,
+                       (size_t)((b - a) * v) * sizeof(T));
+                if (b < g->kw)
+                    memset(dst + b * v, 0, (size_t)((g->kw - b) * v) * sizeof(T));
+            }
+        }
+    }
+}
+
+/* Gather one 2-D (h, w) plane with the walk that suits its strides. */
+static void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
+{
+    if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
+        FN(gather_plane_tiled)(xp, cp, g, stream);
+    else if (i2c_window_major(g))
+        FN(gather_plane_wm)(xp, cp, g);
+    else if (!stream && g->v == 1 && g->cs[5] == 1)
+        FN(gather_plane_v1)(xp, cp, g);
+    else
+        FN(gather_plane)(xp, cp, g, stream);
+}
+
+/* Zero the (kh, kw, oh, ow, v) block of cols at cp (a depth tap that
+ * reads padding). */
+static void FN(zero_plane)(T *cp, const i2c_geom *g, int stream)
+{
+    int64_t ky, kx, oy;
+    for (ky = 0; ky < g->kh; ky++)
+        for (kx = 0; kx < g->kw; kx++)
+            for (oy = 0; oy < g->oh; oy++)
+                FN(zero_run)(cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4],
+                             g->cs[5], g->cs[6], g->ow, g->v, stream);
+}
+
+/* See im2col_ext.h.  Each (n, c) plane is a stack of 2-D gathers, one per
+ * depth tap k0 and depth position o0. */
+static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int num_threads)
+{
+    i2c_geom g2;
+    const int64_t planes = w->n * w->c;
+    const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
+    const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
                        planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
+    i2c_plane_geom(w, &g2);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
     for (p = 0; p < planes; p++) {
-        const int64_t ni = p / g->c, ci = p % g->c;
-        const T *xp = x + ni * g->xs[0] + ci * g->xs[1];
-        T *cp = cols + ni * g->cs[0] + ci * g->cs[1];
-        if (tiled)
-            FN(gather_plane_tiled)(xp, cp, g, stream);
-        else if (!stream && g->v == 1 && g->cs[5] == 1)
-            FN(gather_plane_v1)(xp, cp, g);
-        else
-            FN(gather_plane)(xp, cp, g, stream);
+        const int64_t ni = p / w->c, ci = p % w->c;
+        const T *xp = x + ni * w->xs[0] + ci * w->xs[1];
+        T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
+        int64_t k0, o0;
+        for (k0 = 0; k0 < w->k[0]; k0++) {
+            for (o0 = 0; o0 < w->o[0]; o0++) {
+                const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
+                T *sub = cp + k0 * w->cs[2] + o0 * w->cs[5];
+                if (i0 < 0 || i0 >= w->size[0])
+                    FN(zero_plane)(sub, &g2, stream);
+                else
+                    FN(gather_plane_any)(xp + i0 * w->xs[2], sub, &g2, stream);
+            }
+        }
         if (stream)
             i2c_stream_fence();
     }
 }
+#endif /* I2C_GATHER */
 
+#if I2C_ACCUM
 /* ------------------------------------------------------------------------
  * col2im accumulate
  *
@@ -391,7 +469,7 @@ static const T *FN(col2im_src_row)(const T *cp, const i2c_geom *g, int64_t iy, i
     return cp + ky * g->cs[2] + oy * g->cs[4];
 }
 
-static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
+static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g, int add)
 {
     int64_t kx_lo[I2C_KX_CACHE], kx_hi[I2C_KX_CACHE];
     const int64_t ncache = g->kw < I2C_KX_CACHE ? g->kw : I2C_KX_CACHE;
@@ -404,7 +482,8 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
 
     for (iy = 0; iy < g->h; iy++) {
         T *xrow = xp + iy * xs2;
-        FN(zero_block)(xrow, xs3, xs4, g->w, g->v);
+        if (!add)
+            FN(zero_block)(xrow, xs3, xs4, g->w, g->v);
         for (ky = 0; ky < g->kh; ky++) {
             const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
             if (crow == NULL)
@@ -430,14 +509,14 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g)
  * stays in cache; the row-wise walk instead reads kh*kw rows at once, more
  * streams than the prefetchers follow for 7x7 kernels.  Same arguments as
  * col2im_plane. */
-static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g)
+static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g, int add)
 {
     const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4];
     const int64_t cs4 = g->cs[4], cs5 = g->cs[5], cs6 = g->cs[6];
     int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
     const T *ctap;
 
-    for (iy = 0; iy < g->h; iy++)
+    for (iy = 0; !add && iy < g->h; iy++)
         FN(zero_block)(xp + iy * xs2, xs3, xs4, g->w, g->v);
     for (ky = 0; ky < g->kh; ky++) {
         offy = ky * g->dh - g->ph;
@@ -460,7 +539,7 @@ static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g)
 
 /* col2im of one plane through a stack tile; requires v > 1 and
  * g->cs[6] == 1.  Same arguments as col2im_plane. */
-static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g)
+static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g, int add)
 {
     T tile[I2C_TILE];
     const int64_t v = g->v, vb = v < I2C_TILE_V ? v : I2C_TILE_V;
@@ -473,7 +552,15 @@ static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g)
             for (ixa = 0; ixa < g->w; ixa += wb) {
                 const int64_t ixn = g->w - ixa < wb ? g->w - ixa : wb;
                 /* tile(i, j) accumulates x[iy, ixa + i, j0 + j] */
-                memset(tile, 0, (size_t)(ixn * jn) * sizeof(T));
+                if (add) {
+                    for (j = 0; j < jn; j++) {
+                        const T *d = xp + iy * xs2 + ixa * xs3 + (j0 + j) * xs4;
+                        for (i = 0; i < ixn; i++)
+                            tile[i * jn + j] = d[i * xs3];
+                    }
+                } else {
+                    memset(tile, 0, (size_t)(ixn * jn) * sizeof(T));
+                }
                 for (ky = 0; ky < g->kh; ky++) {
                     const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
                     if (crow == NULL)
@@ -498,33 +585,96 @@ static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g)
     }
 }
 
-/* See im2col_ext.h.  cols: (n, c, kh, kw, oh, ow, v) strides g->cs, read
- * only; x: (n, c, h, w, v) strides g->xs, overwritten. */
-void FN(i2c_col2im_accumulate)(const T *cols, T *x, const i2c_geom *g, int num_threads)
+/* Channels-last plane (the conditions of gather_plane_wm): windows are
+ * visited in reverse row-major order, each window row adding one run of
+ * kw*v elements.  For one pixel the windows that reach it, taken in reverse
+ * order, are its taps (ky, kx) in row-major order: the same sums, in the
+ * same order, as col2im_plane. */
+static void FN(col2im_plane_wm)(const T *cp, T *xp, const i2c_geom *g, int add)
 {
-    const int64_t planes = g->n * g->c;
-    const int64_t per_plane = g->kh * g->kw * g->oh * g->ow * g->v;
-    const int tiled = g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1;
-    const int by_taps = !tiled && g->h * g->w * g->v * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES;
+    const int64_t v = g->v;
+    int64_t iy, oy, ox, ky, a, b, i;
+    if (!add)
+        for (iy = 0; iy < g->h; iy++)
+            memset(xp + iy * g->xs[2], 0, (size_t)(g->w * v) * sizeof(T));
+    for (oy = g->oh - 1; oy >= 0; oy--) {
+        for (ox = g->ow - 1; ox >= 0; ox--) {
+            const int64_t ix0 = ox * g->sw - g->pw;
+            a = ix0 >= 0 ? 0 : -ix0;
+            b = g->w - ix0 < g->kw ? g->w - ix0 : g->kw;
+            if (b <= a)
+                continue;
+            for (ky = 0; ky < g->kh; ky++) {
+                const int64_t iy2 = oy * g->sh + ky * g->dh - g->ph;
+                T *I2C_RESTRICT dst;
+                const T *I2C_RESTRICT src;
+                if (iy2 < 0 || iy2 >= g->h)
+                    continue;
+                dst = xp + iy2 * g->xs[2] + (ix0 + a) * v;
+                src = cp + ky * g->cs[2] + oy * g->cs[4] + ox * g->cs[5] + a * v;
+                for (i = 0; i < (b - a) * v; i++)
+                    dst[i] += src[i];
+            }
+        }
+    }
+}
+
+/* col2im of one 2-D (h, w) plane (add: onto x's values instead of 0). */
+static void FN(col2im_plane_any)(const T *cp, T *xp, const i2c_geom *g, int add)
+{
+    if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
+        FN(col2im_plane_tiled)(cp, xp, g, add);
+    else if (i2c_window_major(g))
+        FN(col2im_plane_wm)(cp, xp, g, add);
+    else if (g->h * g->w * g->v * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES)
+        FN(col2im_plane_taps)(cp, xp, g, add);
+    else
+        FN(col2im_plane)(cp, xp, g, add);
+}
+
+/* See im2col_ext.h.  For each depth slice i0 of a plane, the depth taps k0
+ * that read it add their 2-D col2im in order (the first one overwrites):
+ * every pixel gets 0 + its taps (k0, k1, k2) in row-major order. */
+void FN(i2c_accumulate)(const T *cols, T *x, const i2c_win *w, int num_threads)
+{
+    i2c_geom g2;
+    const int64_t planes = w->n * w->c;
+    const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     int64_t p;
     (void)nt;
+    i2c_plane_geom(w, &g2);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
     for (p = 0; p < planes; p++) {
-        const int64_t ni = p / g->c, ci = p % g->c;
-        const T *cp = cols + ni * g->cs[0] + ci * g->cs[1];
-        T *xp = x + ni * g->xs[0] + ci * g->xs[1];
-        if (tiled)
-            FN(col2im_plane_tiled)(cp, xp, g);
-        else if (by_taps)
-            FN(col2im_plane_taps)(cp, xp, g);
-        else
-            FN(col2im_plane)(cp, xp, g);
+        const int64_t ni = p / w->c, ci = p % w->c;
+        const T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
+        T *xp = x + ni * w->xs[0] + ci * w->xs[1];
+        int64_t i0, k0, iy;
+        for (i0 = 0; i0 < w->size[0]; i0++) {
+            T *xs = xp + i0 * w->xs[2];
+            int add = 0;
+            for (k0 = 0; k0 < w->k[0]; k0++) {
+                const int64_t t = i0 + w->p[0] - k0 * w->d[0];   /* = o0 * s0 */
+                int64_t o0;
+                if (t < 0 || t % w->s[0] != 0)
+                    continue;
+                o0 = t / w->s[0];
+                if (o0 >= w->o[0])
+                    continue;
+                FN(col2im_plane_any)(cp + k0 * w->cs[2] + o0 * w->cs[5], xs, &g2, add);
+                add = 1;
+            }
+            if (!add)
+                for (iy = 0; iy < g2.h; iy++)
+                    FN(zero_block)(xs + iy * g2.xs[2], g2.xs[3], g2.xs[4], g2.w, g2.v);
+        }
     }
 }
+#endif /* I2C_ACCUM */
 
+#if I2C_POOL
 /* ------------------------------------------------------------------------
  * Pooling (v == 1; x strides g->xs[0..3]; out, argmax, dout, dx are
  * C-contiguous).  Each window visits only its in-bounds taps, found from
@@ -871,3 +1021,4 @@ void FN(i2c_avg_pool_scatter)(const T *dout, T *dx, const i2c_geom *g, int num_t
     for (p = 0; p < planes; p++)
         FN(avg_scatter_plane)(dout + p * osz, dx + p * isz, g);
 }
+#endif /* I2C_POOL */

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _backend, _numpy_backend
-from .._api import accumulate, gather, max_pool_forward, max_pool_scatter, pool_geometry
+from .._api import _accumulate, _gather, max_pool_forward, max_pool_scatter, pool_geometry
 from .._geometry import as_int, check_array, conv_geometry
 
 __all__ = [
@@ -147,7 +147,7 @@ def conv_forward_im2col(x, w, b, conv_param):
             f"({g.h} + 2*{g.ph} - {g.kh}) % {g.sh} != 0"
         )
     f = w.shape[0]
-    x_cols = gather(x, g, "cs231n")
+    x_cols = _gather(x, g, "cs231n")
     res = _add_bias(np.matmul(w.reshape(f, -1), x_cols), b)
     out = res.reshape(f, g.oh, g.ow, g.n).transpose(3, 0, 1, 2)
     return out, (x, w, b, conv_param, x_cols)
@@ -172,7 +172,7 @@ def _conv_backward(dout, cache, layout):
     dx_cols = np.matmul(w.reshape(f, -1).T, dout_r)
     if layout == "6d":
         dx_cols = dx_cols.reshape(g.c, g.kh, g.kw, g.n, g.oh, g.ow)
-    dx = accumulate(dx_cols, g, layout)
+    dx = _accumulate(dx_cols, g, layout)
     return dx, dw, db
 
 
@@ -207,7 +207,7 @@ def conv_forward_strides(x, w, b, conv_param):
     """
     g = _conv_geometry(x, w, b, conv_param)
     f = w.shape[0]
-    x_cols = gather(x, g, "6d").reshape(g.c * g.kh * g.kw, g.n * g.oh * g.ow)
+    x_cols = _gather(x, g, "6d").reshape(g.c * g.kh * g.kw, g.n * g.oh * g.ow)
     res = _add_bias(np.matmul(w.reshape(f, -1), x_cols), b)
     out = np.ascontiguousarray(res.reshape(f, g.n, g.oh, g.ow).transpose(1, 0, 2, 3))
     return out, (x, w, b, conv_param, x_cols)
@@ -389,7 +389,7 @@ def max_pool_forward_im2col(x, pool_param):
         )
     g = pool_geometry((n * c, 1, h, w), (ph, pw), s, 0, 1,
                       names=("pool size", "pool_param['stride']", "padding", "dilation"))
-    x_cols = gather(x.reshape(n * c, 1, h, w), g, "cs231n")
+    x_cols = _gather(x.reshape(n * c, 1, h, w), g, "cs231n")
     x_cols_argmax = np.argmax(x_cols, axis=0)
     out = np.take_along_axis(x_cols, x_cols_argmax[None], axis=0)
     out = out.reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)

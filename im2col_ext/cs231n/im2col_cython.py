@@ -9,7 +9,7 @@ dtype works, and ``N, C, H, W`` are checked against ``cols`` before any
 kernel runs.
 """
 
-from .._api import _cols_shape, _check_cols, _cs231n_geometry, accumulate, gather
+from .._api import _cols_shape, _check_cols, _cs231n_geometry, _accumulate, _gather
 from .._geometry import as_int, check_array
 
 __all__ = ["im2col_cython", "col2im_cython", "col2im_6d_cython"]
@@ -28,7 +28,7 @@ def im2col_cython(x, field_height, field_width, padding, stride):
     """Columns ``(C*fh*fw, oh*ow*N)`` of ``x`` (N, C, H, W), a new C-contiguous array."""
     check_array(x, "x", 4)
     g = _cs231n_geometry(x.shape, field_height, field_width, padding, stride)
-    return gather(x, g, "cs231n")
+    return _gather(x, g, "cs231n")
 
 
 def col2im_cython(cols, N, C, H, W, field_height, field_width, padding, stride):
@@ -36,7 +36,7 @@ def col2im_cython(cols, N, C, H, W, field_height, field_width, padding, stride):
     check_array(cols, "cols", 2)
     g = _cs231n_geometry(_shape(N, C, H, W), field_height, field_width, padding, stride)
     _check_cols(cols, _cols_shape(g, "cs231n"))
-    return accumulate(cols, g, "cs231n")
+    return _accumulate(cols, g, "cs231n")
 
 
 def col2im_6d_cython(cols, N, C, H, W, HH, WW, pad, stride):
@@ -48,4 +48,4 @@ def col2im_6d_cython(cols, N, C, H, W, HH, WW, pad, stride):
     check_array(cols, "cols", 6)
     g = _cs231n_geometry(_shape(N, C, H, W), HH, WW, pad, stride)
     _check_cols(cols, _cols_shape(g, "6d"))
-    return accumulate(cols, g, "6d")
+    return _accumulate(cols, g, "6d")
