@@ -39,7 +39,7 @@ $(BUILD_STAMP): $(EXT_DEPS)
 	$(MAKE) deps
 	$(PYTHON) -m pip install -q --no-build-isolation -e ".[test]"
 	@mkdir -p build && touch $@
-	@$(PYTHON) -m im2col_ext info | head -n 3
+	@$(PYTHON) -m im2col_ext info
 
 # pip >= 25.1 shows the SPDX license (License-Expression) in `pip show`;
 # setuptools and Cython are the build requirements (pyproject.toml), installed
@@ -54,8 +54,9 @@ test: build  ## build in place, then run the suite on both backends, then with I
 test-c:  ## run the suite (every kernel test on each available backend) from the clone's root
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
+# The c_only tests (the compiled kernels themselves) ran in test-c.
 test-numpy:  ## run the suite with IM2COL_EXT_BACKEND=numpy (the fallback's import path)
-	IM2COL_EXT_BACKEND=numpy $(PYTHON) -m pytest $(PYTEST_ARGS)
+	IM2COL_EXT_BACKEND=numpy $(PYTHON) -m pytest $(PYTEST_ARGS) -m "not c_only"
 
 test-torch:  ## only the cross-checks against PyTorch (needs torch installed)
 	$(PYTHON) -c "import torch; print('torch', torch.__version__)"
