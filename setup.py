@@ -255,3 +255,4 @@ except BuildFailed as exc:
         raise SystemExit(1)
     _tell_the_user(WARNING.format(bar="*" * 75, reason=exc))
     run_setup(with_extension=False)
+    sys.stderr.write(WARNING.format(bar="*" * 75, reason=exc))  # last in a verbose log too
