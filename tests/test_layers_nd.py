@@ -490,6 +490,7 @@ TORCH_CONV_CASES = [c for c in CONV_CASES
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("channel_axis", [1, -1])
 @pytest.mark.parametrize("case", TORCH_CONV_CASES)
@@ -513,6 +514,7 @@ def test_conv_vs_torch(case, channel_axis, dtype):
     _close(db, tb.grad, **tol)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("channel_axis", [1, -1])
 @pytest.mark.parametrize("case", [c for c in CONVT_CASES if _torch_padding(c[6], c[0])] + [
     (3, (3, 2, 3), 4, 1, (3, 2, 2), 2, 1, (1, 0, 1), (1, 2, 1), 4),
@@ -540,6 +542,7 @@ def test_conv_transpose_vs_torch(case, channel_axis):
     _close(db, tb.grad)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("values", ["normal", "ties", "special"])
 @pytest.mark.parametrize("channel_axis", [1, -1])
 @pytest.mark.parametrize("case", MAX_POOL_CASES)
@@ -580,6 +583,7 @@ def test_max_pool_and_unpool_vs_torch(case, channel_axis, values):
            channel_axis)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("channel_axis", [1, -1])
 @pytest.mark.parametrize("case", AVG_POOL_CASES)
 def test_avg_pool_vs_torch(case, channel_axis):

@@ -745,6 +745,7 @@ def _torch():
     return pytest.importorskip("torch", reason="torch is not installed: cross-checks skipped")
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("params", [
     dict(kernel_size=3, dilation=1, padding=1, stride=1),
     dict(kernel_size=(2, 3), dilation=(2, 1), padding=(1, 2), stride=(2, 3)),
@@ -791,6 +792,7 @@ def _torch_unfold_by_conv(torch, x_cf, kernel, stride, pads, dilation, numpy=Tru
     return out.numpy() if numpy else out
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", [c for c in CASES if len(c[0]) != 2], ids=_case_id)
 def test_1d_3d_unfold_against_torch_one_hot_conv(case):
     torch = _torch()
@@ -806,6 +808,7 @@ def test_1d_3d_unfold_against_torch_one_hot_conv(case):
     np.testing.assert_array_equal(cl, _cf_to_cl_cols(expect, 3, int(np.prod(kt))))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", [c for c in CASES if len(c[0]) != 2], ids=_case_id)
 def test_1d_3d_fold_against_torch_autograd(case):
     """fold is the adjoint: the gradient of the one-hot conv with respect to its input."""
@@ -823,6 +826,7 @@ def test_1d_3d_fold_against_torch_autograd(case):
                                rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("size,kernel,dilation", [
     ((9,), (3,), (1,)),          # total 2: symmetric
     ((8,), (5,), (2,)),          # total 8: symmetric
