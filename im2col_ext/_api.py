@@ -661,6 +661,26 @@ def max_pool_scatter(dout, argmax, g):
     return dx
 
 
+def max_pool_tie_scatter(x, out, dout, g, dtype):
+    """dx (N, C, H, W) of ``dtype`` where every tied maximum of a window shares its gradient.
+
+    The backward pass of cs231n's reshape max pool: for each window, with
+    ``o`` its maximum in ``out``, the taps equal to ``o`` (or NaN when ``o``
+    is) each get ``dout / count`` (see ``i2c_max_pool_tie_scatter``).
+    """
+    dout = np.ascontiguousarray(_native(dout), dtype=dtype)
+    out = np.ascontiguousarray(_native(out))
+    dx = np.empty((g.n, g.c, g.h, g.w), dtype=dtype)
+    if dx.size == 0:
+        return dx
+    if x.dtype != dtype or out.dtype != dtype:
+        kernels = _numpy  # integer x: the compiled kernels want one float dtype
+    else:
+        kernels = _backend.kernels(dtype, x, out, dout)
+    kernels.max_pool_tie_scatter(x, out, dout, dx, g)
+    return dx
+
+
 def avg_pool_forward(x, g):
     """Window means (padding counted as zeros, divisor ``kh*kw``)."""
     x = _native(x)

@@ -130,6 +130,10 @@ def _c_ready(arrays, itemsize):
     """Every array's address and strides are multiples of the C element's alignment."""
     align = min(itemsize, 8)
     for a in arrays:
+        if a.flags.aligned and a.dtype.alignment >= align:
+            if all(st % itemsize == 0 for st in a.strides):
+                continue
+            return False
         if a.__array_interface__["data"][0] % align:
             return False
         for st in a.strides:
@@ -153,12 +157,12 @@ def for_gather(x6, cols9):
 
 
 def for_accumulate(x6, cols9):
-    """The module whose ``accumulate`` sums ``cols9`` into ``x6`` (same dtype)."""
+    """The module whose ``accumulate`` sums ``cols9`` into ``x6`` (pairs: ``_cext.ACCUMULATE_PAIRS``)."""
     if active is _numpy_backend:
         return _numpy_backend
-    if x6.dtype.str not in active.ACCUMULATE_DTYPES:
+    if (cols9.dtype.str, x6.dtype.str) not in active.ACCUMULATE_PAIRS:
         return _numpy_backend
-    if not _c_ready((x6, cols9), x6.dtype.itemsize):
+    if not (_c_ready((x6,), x6.dtype.itemsize) and _c_ready((cols9,), cols9.dtype.itemsize)):
         return _numpy_backend
     return active
 
@@ -169,7 +173,8 @@ def c_dtypes(operation):
         return "none (NumPy backend)"
     if operation == "gather":
         return "every dtype of item size " + ", ".join(map(str, active.GATHER_ITEMSIZES))
-    return ", ".join(str(np.dtype(t)) for t in active.ACCUMULATE_DTYPES) + ", complex64, complex128"
+    return ", ".join(f"{np.dtype(a)}->{np.dtype(b)}" for a, b in active.ACCUMULATE_PAIRS) + (
+        ", complex64, complex128")
 
 
 def get_num_threads():

@@ -20,12 +20,15 @@ import operator
 import os
 import sys
 
-from libc.stdint cimport int64_t, uint64_t
+from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from im2col_ext._kernels cimport (
     i2c_geom, i2c_win,
     i2c_gather_b1, i2c_gather_b2, i2c_gather_b4, i2c_gather_b8, i2c_gather_b16,
     i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
+    i2c_accumulate_i8_i64, i2c_accumulate_i16_i64, i2c_accumulate_i32_i64, i2c_accumulate_u8_i64,
+    i2c_accumulate_u8_u64, i2c_accumulate_u16_u64, i2c_accumulate_u32_u64,
     i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
     i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
     i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
@@ -37,7 +40,7 @@ from im2col_ext._kernels cimport (
 
 __all__ = [
     "name", "openmp", "build_info", "get_num_threads", "set_num_threads",
-    "GATHER_ITEMSIZES", "ACCUMULATE_DTYPES", "gather", "accumulate", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
+    "GATHER_ITEMSIZES", "ACCUMULATE_PAIRS", "gather", "accumulate", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
     "avg_pool_forward", "avg_pool_scatter",
 ]
 
@@ -202,36 +205,58 @@ cdef inline void _el_strides(int64_t *dst, Py_ssize_t *strides, int nd,
 #: Element sizes (bytes) of the compiled gathers: any dtype of these sizes.
 GATHER_ITEMSIZES = (1, 2, 4, 8, 16)
 
-#: dtype.str of the compiled accumulations (native byte order).
-ACCUMULATE_DTYPES = ("<f4", "<f8", "<i8", "<u8") if sys.byteorder == "little" else (
-    ">f4", ">f8", ">i8", ">u8")
+def _native(code):
+    return ("<" if sys.byteorder == "little" else ">") + code if code[0] != "|" else code
 
 
-cdef Py_ssize_t _address(a) except? 0:
-    return <Py_ssize_t>a.__array_interface__["data"][0]
+#: (cols dtype.str, image dtype.str) of the compiled accumulations, native
+#: byte order: same-type float32/float64/int64/uint64 sums, and the small
+#: integers (bool as uint8) widened to 64 bits element by element.
+ACCUMULATE_PAIRS = tuple((_native(a), _native(b)) for a, b in (
+    ("f4", "f4"), ("f8", "f8"), ("i8", "i8"), ("u8", "u8"),
+    ("|i1", "i8"), ("i2", "i8"), ("i4", "i8"), ("|u1", "i8"),
+    ("|u1", "u8"), ("u2", "u8"), ("u4", "u8"), ("|b1", "i8"),
+))
 
 
-cdef int _fill_win(i2c_win *w, x6, cols9, spec) except -1:
-    """Fill ``w`` from the kernel spec and the two arrays' shapes and strides."""
+cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
+    """Fill ``w`` from the kernel spec and the arrays' buffers (element strides).
+
+    The buffers are taken without a format (PyBUF_STRIDES), so any dtype
+    works; ``cols9`` is read (only ``accumulate`` writes ``x6``, which
+    asks for a writable buffer there).
+    """
     size, k, o, s, p, d = spec
-    cdef Py_ssize_t isz = x6.itemsize
+    cdef Py_buffer xb, cb
     cdef int i
-    w.n = x6.shape[0]
-    w.c = x6.shape[1]
-    w.v = x6.shape[5]
-    for i in range(3):
-        w.size[i] = size[i]
-        w.k[i] = k[i]
-        w.o[i] = o[i]
-        w.s[i] = s[i]
-        w.p[i] = p[i]
-        w.d[i] = d[i]
-    xs = x6.strides
-    cs = cols9.strides
-    for i in range(6):
-        w.xs[i] = xs[i] // isz
-    for i in range(9):
-        w.cs[i] = cs[i] // isz
+    PyObject_GetBuffer(x6, &xb, PyBUF_STRIDES)
+    try:
+        PyObject_GetBuffer(cols9, &cb, PyBUF_STRIDES)
+    except BaseException:
+        PyBuffer_Release(&xb)
+        raise
+    try:
+        if xb.ndim != 6 or cb.ndim != 9:
+            raise ValueError("x6 must be 6-D and cols9 9-D")
+        w.n = xb.shape[0]
+        w.c = xb.shape[1]
+        w.v = xb.shape[5]
+        for i in range(3):
+            w.size[i] = size[i]
+            w.k[i] = k[i]
+            w.o[i] = o[i]
+            w.s[i] = s[i]
+            w.p[i] = p[i]
+            w.d[i] = d[i]
+        for i in range(6):
+            w.xs[i] = xb.strides[i] // xb.itemsize
+        for i in range(9):
+            w.cs[i] = cb.strides[i] // cb.itemsize
+        xp[0] = xb.buf
+        cp[0] = cb.buf
+    finally:
+        PyBuffer_Release(&xb)
+        PyBuffer_Release(&cb)
     return 0
 
 
@@ -243,8 +268,9 @@ def gather(x6, cols9, spec):
     arrays share it and are aligned to ``min(itemsize, 8)``.
     """
     cdef i2c_win w
-    _fill_win(&w, x6, cols9, spec)
-    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
+    cdef void *xp
+    cdef void *cp
+    _fill_win(&w, x6, cols9, spec, &xp, &cp)
     cdef int isz = x6.itemsize
     if cols9.itemsize != isz:
         raise TypeError(f"x and cols must share one item size, got {isz} and {cols9.itemsize}")
@@ -267,15 +293,19 @@ def gather(x6, cols9, spec):
 def accumulate(cols9, x6, spec):
     """Overwrite ``x6`` with the adjoint of :func:`gather` applied to ``cols9``.
 
-    dtypes: :data:`ACCUMULATE_DTYPES`, shared by both arrays.
+    ``(cols9.dtype.str, x6.dtype.str)`` must be one of :data:`ACCUMULATE_PAIRS`.
     """
     cdef i2c_win w
-    _fill_win(&w, x6, cols9, spec)
-    cdef Py_ssize_t xp = _address(x6), cp = _address(cols9)
-    key = x6.dtype.str
-    if cols9.dtype.str != key or key not in ACCUMULATE_DTYPES:
-        raise TypeError(f"the C accumulate takes {ACCUMULATE_DTYPES}, got {cols9.dtype} and {x6.dtype}")
-    cdef int which = ACCUMULATE_DTYPES.index(key)
+    cdef void *xp
+    cdef void *cp
+    if not x6.flags.writeable:
+        raise ValueError("x6 is read-only")
+    _fill_win(&w, x6, cols9, spec, &xp, &cp)
+    key = (cols9.dtype.str, x6.dtype.str)
+    if key not in ACCUMULATE_PAIRS:
+        raise TypeError(
+            f"the C accumulate has no kernel for cols {cols9.dtype} into {x6.dtype}")
+    cdef int which = ACCUMULATE_PAIRS.index(key)
     with nogil:
         if which == 0:
             i2c_accumulate_f32(<const float *>cp, <float *>xp, &w, _num_threads)
@@ -283,8 +313,22 @@ def accumulate(cols9, x6, spec):
             i2c_accumulate_f64(<const double *>cp, <double *>xp, &w, _num_threads)
         elif which == 2:
             i2c_accumulate_i64(<const int64_t *>cp, <int64_t *>xp, &w, _num_threads)
-        else:
+        elif which == 3:
             i2c_accumulate_u64(<const uint64_t *>cp, <uint64_t *>xp, &w, _num_threads)
+        elif which == 4:
+            i2c_accumulate_i8_i64(<const int8_t *>cp, <int64_t *>xp, &w, _num_threads)
+        elif which == 5:
+            i2c_accumulate_i16_i64(<const int16_t *>cp, <int64_t *>xp, &w, _num_threads)
+        elif which == 6:
+            i2c_accumulate_i32_i64(<const int32_t *>cp, <int64_t *>xp, &w, _num_threads)
+        elif which == 7 or which == 11:
+            i2c_accumulate_u8_i64(<const uint8_t *>cp, <int64_t *>xp, &w, _num_threads)
+        elif which == 8:
+            i2c_accumulate_u8_u64(<const uint8_t *>cp, <uint64_t *>xp, &w, _num_threads)
+        elif which == 9:
+            i2c_accumulate_u16_u64(<const uint16_t *>cp, <uint64_t *>xp, &w, _num_threads)
+        else:
+            i2c_accumulate_u32_u64(<const uint32_t *>cp, <uint64_t *>xp, &w, _num_threads)
 
 
 cdef void _max_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,

@@ -330,6 +330,13 @@ def window(n, c, size, kernel_size, stride=1, padding=0, dilation=1, *, channel_
     """
     d = len(size)
     channel_axis = as_channel_axis(channel_axis)
+    if (type(kernel_size) is int and type(stride) is int and type(padding) is int
+            and type(dilation) is int and kernel_size >= 1 and stride >= 1 and padding >= 0
+            and dilation >= 1 and max(kernel_size, stride, padding, dilation) < _INDEX_LIMIT):
+        # the common all-int call, without the general parsing below
+        kernel, stride_t, dil = (kernel_size,) * d, (stride,) * d, (dilation,) * d
+        pads = ((padding, padding),) * d
+        return _finish(n, c, size, kernel, stride_t, dil, pads, channel_axis)
     kernel = as_ints(kernel_size, names[0], d, 1)
     stride_t = as_ints(stride, names[1], d, 1)
     dil = as_ints(dilation, names[3], d, 1)
@@ -345,7 +352,12 @@ def window(n, c, size, kernel_size, stride=1, padding=0, dilation=1, *, channel_
             )
     else:
         pads = as_pads(padding, names[2], d)
-    for i, s in enumerate(size):
+    return _finish(n, c, size, kernel, stride_t, dil, pads, channel_axis)
+
+
+def _finish(n, c, size, kernel, stride_t, dil, pads, channel_axis):
+    d = len(size)
+    for s in size:
         if s < 1:
             raise ValueError(f"input spatial size must be positive, got {tuple(size)}")
     out = []
@@ -375,6 +387,8 @@ def _out_len(size, kernel, stride, pad, dilation, axis):
 
 def as_channel_axis(channel_axis):
     """1 (channels first) or -1 (channels last)."""
+    if type(channel_axis) is int and (channel_axis == 1 or channel_axis == -1):
+        return channel_axis
     if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(
             channel_axis, (int, np.integer)):
         raise TypeError(f"channel_axis must be 1 or -1, got {channel_axis!r}")

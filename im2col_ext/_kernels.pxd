@@ -1,7 +1,7 @@
 # Extern-only declarations of the plain C kernels (src_c/im2col_ext.h).
 # The meaning of every field and argument is documented in that header.
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 
 cdef extern from "im2col_ext.h" nogil:
@@ -36,6 +36,13 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_accumulate_f64(const double *cols, double *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_i64(const int64_t *cols, int64_t *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_u64(const uint64_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_i8_i64(const int8_t *cols, int64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_i16_i64(const int16_t *cols, int64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_i32_i64(const int32_t *cols, int64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_u8_i64(const uint8_t *cols, int64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
 
     void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads)
     void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads)

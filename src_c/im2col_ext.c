@@ -407,30 +407,97 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 #define I2C_GATHER 0
 #undef I2C_ACCUM
 #define I2C_ACCUM 1
+/* Accumulations: TS is the element type of cols, T the type of the image
+ * (the accumulator).  Mixed pairs widen each element as it is added, as
+ * np.sum does for small integers (no widened copy of cols). */
+#define TS int64_t
 #define T int64_t
 #define I2C_SUFFIX _i64
 #include "im2col_ext_template.c"
 #undef T
+#undef TS
 #undef I2C_SUFFIX
 
+#define TS uint64_t
 #define T uint64_t
 #define I2C_SUFFIX _u64
 #include "im2col_ext_template.c"
 #undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS int8_t
+#define T int64_t
+#define I2C_SUFFIX _i8_i64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS int16_t
+#define T int64_t
+#define I2C_SUFFIX _i16_i64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS int32_t
+#define T int64_t
+#define I2C_SUFFIX _i32_i64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS uint8_t
+#define T int64_t
+#define I2C_SUFFIX _u8_i64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS uint8_t
+#define T uint64_t
+#define I2C_SUFFIX _u8_u64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS uint16_t
+#define T uint64_t
+#define I2C_SUFFIX _u16_u64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+
+#define TS uint32_t
+#define T uint64_t
+#define I2C_SUFFIX _u32_u64
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
 #undef I2C_SUFFIX
 
 #undef I2C_POOL
 #define I2C_POOL 1
+#define TS float
 #define T float
 #define I2C_SUFFIX _f32
 #include "im2col_ext_template.c"
 #undef T
+#undef TS
 #undef I2C_SUFFIX
 
+#define TS double
 #define T double
 #define I2C_SUFFIX _f64
 #include "im2col_ext_template.c"
 #undef T
+#undef TS
 #undef I2C_SUFFIX
 
 /* The public gathers take untyped pointers: one kernel per element size. */

@@ -92,6 +92,14 @@ void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_t
 void i2c_accumulate_f64(const double *cols, double *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_i64(const int64_t *cols, int64_t *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_u64(const uint64_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
+/* Mixed pairs: small integers (and bool, as uint8) summed in 64 bits.     */
+void i2c_accumulate_i8_i64(const int8_t *cols, int64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_i16_i64(const int16_t *cols, int64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_i32_i64(const int32_t *cols, int64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_u8_i64(const uint8_t *cols, int64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
+void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 
 /* The 2-D geometry below serves the pooling kernels: the image is
  * (n, c, h, w) (v == 1), windows as in i2c_win with d = 2.             */

@@ -101,7 +101,7 @@ static void FN(copy_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
 /* dst(i, j) += src(i, j) for i < cnt, j < v (no overlap; within one block
  * every dst element is distinct, so the order inside a block is free). */
 static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
-                          const T *I2C_RESTRICT src, int64_t sstep, int64_t svs,
+                          const TS *I2C_RESTRICT src, int64_t sstep, int64_t svs,
                           int64_t cnt, int64_t v)
 {
     int64_t i, j;
@@ -119,7 +119,7 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
     } else if (dvs == 1 && svs == 1) {
         for (i = 0; i < cnt; i++) {
             T *I2C_RESTRICT d = dst + i * dstep;
-            const T *I2C_RESTRICT s = src + i * sstep;
+            const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
                 d[j] += s[j];
         }
@@ -128,14 +128,14 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
          * in x; the caller keeps the touched image rows hot in cache. */
         for (i = 0; i < cnt; i++) {
             T *d = dst + i * dstep;
-            const T *I2C_RESTRICT s = src + i * sstep;
+            const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
                 d[j * dvs] += s[j];
         }
     } else {
         for (i = 0; i < cnt; i++) {
             T *d = dst + i * dstep;
-            const T *s = src + i * sstep;
+            const TS *s = src + i * sstep;
             for (j = 0; j < v; j++)
                 d[j * dvs] += s[j * svs];
         }
@@ -457,7 +457,7 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int num_threads
  * ------------------------------------------------------------------------ */
 
 /* The cols row (ow, v) of tap ky that feeds image row iy, or NULL. */
-static const T *FN(col2im_src_row)(const T *cp, const i2c_geom *g, int64_t iy, int64_t ky)
+static const TS *FN(col2im_src_row)(const TS *cp, const i2c_geom *g, int64_t iy, int64_t ky)
 {
     const int64_t t = iy + g->ph - ky * g->dh;   /* = oy * sh */
     int64_t oy;
@@ -469,7 +469,7 @@ static const T *FN(col2im_src_row)(const T *cp, const i2c_geom *g, int64_t iy, i
     return cp + ky * g->cs[2] + oy * g->cs[4];
 }
 
-static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g, int add)
+static void FN(col2im_plane)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
     int64_t kx_lo[I2C_KX_CACHE], kx_hi[I2C_KX_CACHE];
     const int64_t ncache = g->kw < I2C_KX_CACHE ? g->kw : I2C_KX_CACHE;
@@ -485,7 +485,7 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g, int add)
         if (!add)
             FN(zero_block)(xrow, xs3, xs4, g->w, g->v);
         for (ky = 0; ky < g->kh; ky++) {
-            const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
+            const TS *crow = FN(col2im_src_row)(cp, g, iy, ky);
             if (crow == NULL)
                 continue;
             for (kx = 0; kx < g->kw; kx++) {
@@ -509,12 +509,12 @@ static void FN(col2im_plane)(const T *cp, T *xp, const i2c_geom *g, int add)
  * stays in cache; the row-wise walk instead reads kh*kw rows at once, more
  * streams than the prefetchers follow for 7x7 kernels.  Same arguments as
  * col2im_plane. */
-static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g, int add)
+static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
     const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4];
     const int64_t cs4 = g->cs[4], cs5 = g->cs[5], cs6 = g->cs[6];
     int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
-    const T *ctap;
+    const TS *ctap;
 
     for (iy = 0; !add && iy < g->h; iy++)
         FN(zero_block)(xp + iy * xs2, xs3, xs4, g->w, g->v);
@@ -539,7 +539,7 @@ static void FN(col2im_plane_taps)(const T *cp, T *xp, const i2c_geom *g, int add
 
 /* col2im of one plane through a stack tile; requires v > 1 and
  * g->cs[6] == 1.  Same arguments as col2im_plane. */
-static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g, int add)
+static void FN(col2im_plane_tiled)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
     T tile[I2C_TILE];
     const int64_t v = g->v, vb = v < I2C_TILE_V ? v : I2C_TILE_V;
@@ -562,7 +562,7 @@ static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g, int ad
                     memset(tile, 0, (size_t)(ixn * jn) * sizeof(T));
                 }
                 for (ky = 0; ky < g->kh; ky++) {
-                    const T *crow = FN(col2im_src_row)(cp, g, iy, ky);
+                    const TS *crow = FN(col2im_src_row)(cp, g, iy, ky);
                     if (crow == NULL)
                         continue;
                     for (kx = 0; kx < g->kw; kx++) {
@@ -590,7 +590,7 @@ static void FN(col2im_plane_tiled)(const T *cp, T *xp, const i2c_geom *g, int ad
  * kw*v elements.  For one pixel the windows that reach it, taken in reverse
  * order, are its taps (ky, kx) in row-major order: the same sums, in the
  * same order, as col2im_plane. */
-static void FN(col2im_plane_wm)(const T *cp, T *xp, const i2c_geom *g, int add)
+static void FN(col2im_plane_wm)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
     const int64_t v = g->v;
     int64_t iy, oy, ox, ky, a, b, i;
@@ -607,7 +607,7 @@ static void FN(col2im_plane_wm)(const T *cp, T *xp, const i2c_geom *g, int add)
             for (ky = 0; ky < g->kh; ky++) {
                 const int64_t iy2 = oy * g->sh + ky * g->dh - g->ph;
                 T *I2C_RESTRICT dst;
-                const T *I2C_RESTRICT src;
+                const TS *I2C_RESTRICT src;
                 if (iy2 < 0 || iy2 >= g->h)
                     continue;
                 dst = xp + iy2 * g->xs[2] + (ix0 + a) * v;
@@ -620,7 +620,7 @@ static void FN(col2im_plane_wm)(const T *cp, T *xp, const i2c_geom *g, int add)
 }
 
 /* col2im of one 2-D (h, w) plane (add: onto x's values instead of 0). */
-static void FN(col2im_plane_any)(const T *cp, T *xp, const i2c_geom *g, int add)
+static void FN(col2im_plane_any)(const TS *cp, T *xp, const i2c_geom *g, int add)
 {
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
         FN(col2im_plane_tiled)(cp, xp, g, add);
@@ -635,7 +635,7 @@ static void FN(col2im_plane_any)(const T *cp, T *xp, const i2c_geom *g, int add)
 /* See im2col_ext.h.  For each depth slice i0 of a plane, the depth taps k0
  * that read it add their 2-D col2im in order (the first one overwrites):
  * every pixel gets 0 + its taps (k0, k1, k2) in row-major order. */
-void FN(i2c_accumulate)(const T *cols, T *x, const i2c_win *w, int num_threads)
+void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
 {
     i2c_geom g2;
     const int64_t planes = w->n * w->c;
@@ -649,7 +649,7 @@ void FN(i2c_accumulate)(const T *cols, T *x, const i2c_win *w, int num_threads)
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / w->c, ci = p % w->c;
-        const T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
+        const TS *cp = cols + ni * w->cs[0] + ci * w->cs[1];
         T *xp = x + ni * w->xs[0] + ci * w->xs[1];
         int64_t i0, k0, iy;
         for (i0 = 0; i0 < w->size[0]; i0++) {

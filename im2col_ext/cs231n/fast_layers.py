@@ -20,8 +20,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import _backend, _numpy_backend
-from .._api import _accumulate, _gather, max_pool_forward, max_pool_scatter, pool_geometry
+from .._api import (
+    _accumulate,
+    _gather,
+    max_pool_forward,
+    max_pool_scatter,
+    max_pool_tie_scatter,
+    pool_geometry,
+)
 from .._geometry import as_int, check_array, conv_geometry
 
 __all__ = [
@@ -351,18 +357,9 @@ def max_pool_backward_reshape(dout, cache):
     n, c, oh, ph, ow, pw = x_reshaped.shape
     # (N, C, H, W) view of x_reshaped (what the cs231n formula reads)
     x4 = x_reshaped.reshape(n, c, oh * ph, ow * pw)
-    dtype = _grad_dtype(x, dout)
-    dx = np.empty(x.shape, dtype=dtype)
-    if dx.size == 0:
-        return dx
     # the formula divides dout cast to the gradient dtype
-    dout = dout.astype(dtype, copy=False)
     g = pool_geometry(x4.shape, (ph, pw), (ph, pw), 0, 1)
-    k = _backend.kernels(dtype, x4, out, dout)
-    if x4.dtype != dtype or out.dtype != dtype:
-        k = _numpy_backend  # integer x: the compiled kernels want one float dtype
-    k.max_pool_tie_scatter(x4, out, dout, dx.reshape(x4.shape), g)
-    return dx
+    return max_pool_tie_scatter(x4, out, dout, g, _grad_dtype(x, dout)).reshape(x.shape)
 
 
 def max_pool_forward_im2col(x, pool_param):
