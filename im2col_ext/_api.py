@@ -185,20 +185,19 @@ def _accumulate(cols, g, layout, out=None):
 
 
 def _sum_into(cols9, x6, spec):
-    """Overwrite ``x6`` with the fold of ``cols9`` (any dtypes ``x6 += cols9`` accepts)."""
-    pairs = getattr(_backend.active, "ACCUMULATE_PAIRS", ())
-    if cols9.dtype != x6.dtype and (cols9.dtype.str, x6.dtype.str) not in pairs:
-        kernels = _numpy  # a mixed pair without a compiled kernel
-    elif x6.dtype.kind == "c" and cols9.dtype == x6.dtype and \
-            _backend.for_accumulate(x6.real, cols9.real) is not _numpy:
-        # complex sums are two real sums: the C kernel on the real and
-        # imaginary views (strided by 2), the same bits as NumPy's
-        _backend.for_accumulate(x6.real, cols9.real).accumulate(cols9.real, x6.real, spec)
-        _backend.for_accumulate(x6.imag, cols9.imag).accumulate(cols9.imag, x6.imag, spec)
-        return
-    else:
-        kernels = _backend.for_accumulate(x6, cols9)
-    kernels.accumulate(cols9, x6, spec)
+    """Overwrite ``x6`` with the fold of ``cols9`` (any dtypes ``x6 += cols9`` accepts).
+
+    The C kernels take the pairs of ``_cext.ACCUMULATE_PAIRS``; complex sums
+    are two real sums there (the real and imaginary views, strided by 2),
+    the same bits as NumPy's; any other pair runs on the NumPy twin.
+    """
+    if x6.dtype.kind == "c" and cols9.dtype == x6.dtype:
+        kernels = _backend.for_accumulate(x6.real, cols9.real)
+        if kernels is not _numpy:
+            kernels.accumulate(cols9.real, x6.real, spec)
+            kernels.accumulate(cols9.imag, x6.imag, spec)
+            return
+    _backend.for_accumulate(x6, cols9).accumulate(cols9, x6, spec)
 
 
 # --------------------------------------------------------------------------
