@@ -328,6 +328,42 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
     return x
 
 
+def backend_for(dtype, operation="unfold"):
+    """``"c"`` or ``"numpy"``: which kernels run ``operation`` on data of ``dtype`` now.
+
+    ``im2col_ext.backend`` names the active backend; this says whether a
+    given dtype actually takes its compiled path (aligned arrays assumed;
+    non-native byte order is converted first, so it answers as native).
+
+    Parameters
+    ----------
+    dtype : dtype of ``x`` (unfold) or of ``cols`` (fold)
+    operation : {"unfold", "im2col", "fold", "col2im"}
+        "unfold"/"im2col" is a gather (any layout, any padding mode: the
+        border strips use the same kernel); "fold"/"col2im" the sum of
+        :func:`fold` with its default accumulator (np.sum's).
+    """
+    dt = np.dtype(dtype).newbyteorder("=")
+    if operation in ("unfold", "im2col"):
+        gather = True
+    elif operation in ("fold", "col2im"):
+        gather = False
+    else:
+        raise ValueError(
+            f"operation must be one of ('unfold', 'im2col', 'fold', 'col2im'), got {operation!r}"
+        )
+    active = _backend.active
+    if active is _numpy:
+        return "numpy"
+    if gather:
+        return "c" if dt.itemsize in active.GATHER_ITEMSIZES else "numpy"
+    acc = _sum_type(dt).newbyteorder("=")
+    src = dt if np.promote_types(acc, dt) == acc else acc
+    if acc.kind == "c" and src == acc:
+        acc = src = np.dtype(acc.type(0).real.dtype)
+    return "c" if (src.str, acc.str) in active.ACCUMULATE_PAIRS else "numpy"
+
+
 def _check_cols(cols, expected, name="cols"):
     if cols.shape == tuple(expected):
         return
@@ -702,6 +738,7 @@ def avg_pool_scatter(dout, g):
 __all__ = [
     "Geometry",
     "LAYOUTS",
+    "backend_for",
     "im2col",
     "col2im",
     "unfold",
