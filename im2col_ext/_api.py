@@ -317,10 +317,11 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
         _sum_into(cols9, inner6, spec)
     if reduction == "mean":
         pads = ((0, 0),) * lead + tuple(g.pad)
-        c0, c1, c2 = _padding.coverage(spec, mode, pads)
-        count = np.maximum(c0[:, None, None] * c1[None, :, None] * c2[None, None, :], 1)
         real = np.dtype(np.float64) if acc.kind in "biu" else np.dtype(acc.type(0).real.dtype)
-        count = count.astype(real)[None, None, :, :, :, None]
+        # an uncovered pixel has a zero factor and a zero sum: any divisor
+        # gives 0 there, so each factor is clamped to 1 before the product
+        c0, c1, c2 = (np.maximum(c, 1).astype(real) for c in _padding.coverage(spec, mode, pads))
+        count = np.multiply.outer(np.multiply.outer(c0, c1), c2)[None, None, :, :, :, None]
         with np.errstate(invalid="ignore", over="ignore"):
             np.divide(inner6, count, out=x6, casting="unsafe")
     elif inner6 is not x6:
