@@ -394,7 +394,7 @@ def test_conv2d_errors():
         L.conv2d_forward(x, w, padding=1.0)
     with pytest.raises(ValueError, match="padding must be >= 0"):
         L.conv2d_forward(x, w, padding=-1)
-    with pytest.raises(ValueError, match="dilation must be an int or a pair"):
+    with pytest.raises(ValueError, match="dilation must be an int or a (pair|sequence of 2)"):
         L.conv2d_forward(x, w, dilation=(1, 1, 1))
     with pytest.raises(ValueError, match="does not fit"):
         L.conv2d_forward(x, np.zeros((4, 3, 6, 1)))
