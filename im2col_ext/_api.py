@@ -187,16 +187,24 @@ def _accumulate(cols, g, layout, out=None):
 def _sum_into(cols9, x6, spec):
     """Overwrite ``x6`` with the fold of ``cols9`` (any dtypes ``x6 += cols9`` accepts).
 
-    The C kernels take the pairs of ``_cext.ACCUMULATE_PAIRS``; complex sums
-    are two real sums there (the real and imaginary views, strided by 2),
-    the same bits as NumPy's; any other pair runs on the NumPy twin.
+    The C kernels take the pairs of ``_cext.ACCUMULATE_PAIRS``; any other
+    pair runs on the NumPy twin.  Complex sums are real sums, component by
+    component (the same bits as NumPy's complex add): channels last as one
+    real sum over 2*C interleaved components (the same window-major order
+    NumPy's twin takes for these arrays), otherwise two sums on the real
+    and imaginary views.
     """
-    if x6.dtype.kind == "c" and cols9.dtype == x6.dtype:
-        kernels = _backend.for_accumulate(x6.real, cols9.real)
-        if kernels is not _numpy:
-            kernels.accumulate(cols9.real, x6.real, spec)
-            kernels.accumulate(cols9.imag, x6.imag, spec)
-            return
+    if x6.dtype.kind == "c" and cols9.dtype == x6.dtype and \
+            _backend.for_accumulate(x6.real, cols9.real) is not _numpy:
+        if _numpy._window_major(x6, cols9, spec):
+            xr = x6.view(x6.real.dtype)
+            cr = cols9.view(cols9.real.dtype)
+            _backend.for_accumulate(xr, cr).accumulate(cr, xr, spec)
+        else:
+            for part in ("real", "imag"):
+                xp, cp = getattr(x6, part), getattr(cols9, part)
+                _backend.for_accumulate(xp, cp).accumulate(cp, xp, spec)
+        return
     _backend.for_accumulate(x6, cols9).accumulate(cols9, x6, spec)
 
 
@@ -384,18 +392,19 @@ def _check_cols(cols, expected, name="cols"):
 # modern API
 # --------------------------------------------------------------------------
 
-def _image_window(x_shape, kernel_size, stride, padding, dilation, channel_axis, batched=True):
-    """The Window of an image of shape ``x_shape`` (batched: d+2 dims)."""
+def _image_window(x_shape, kernel_size, stride, padding, dilation, channel_axis, batched=True,
+                  name="x"):
+    """The Window of an image of shape ``x_shape`` (batched: d+2 dims); ``name`` for messages."""
     ndim = len(x_shape)
     d = spatial_rank(kernel_size, ndim + (0 if batched else 1))
     channel_axis = as_channel_axis(channel_axis)
     want = d + 2 if batched else d + 1
     if ndim != want:
         what = "batched " if batched else ""
+        got = f"shape {tuple(x_shape)}" if name == "x" else f"{tuple(x_shape)}"
         raise ValueError(
-            f"x must be {want}-D for {d}-D windows ({what}(N, C, *spatial) or "
-            f"(N, *spatial, C)), got shape {tuple(x_shape)}; the spatial rank comes "
-            "from len(kernel_size)"
+            f"{name} must be {want}-D for {d}-D windows ({what}(N, C, *spatial) or "
+            f"(N, *spatial, C)), got {got}; the spatial rank comes from len(kernel_size)"
         )
     if channel_axis == 1:
         n, c, size = x_shape[0], x_shape[1], tuple(x_shape[2:])
@@ -467,7 +476,8 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="
     except TypeError:
         raise TypeError(f"x_shape must be a sequence of ints, got {type(x_shape).__name__}") from None
     shape = as_shape(x_shape, "x_shape", ndim)
-    g = _image_window(shape, kernel_size, stride, padding, dilation, channel_axis)
+    g = _image_window(shape, kernel_size, stride, padding, dilation, channel_axis,
+                      name="x_shape")
     _check_2d_layout(layout, g)
     _padding.check_pads(g, mode)
     _check_cols(cols, _cols_shape(g, layout))

@@ -191,12 +191,14 @@ def _wrap_int(v, dtype):
     return (v + half) % (1 << bits) - half
 
 
-def fold(cols, output_size, kernel, dilation=1, padding=0, stride=1, channel_axis=1):
+def fold(cols, output_size, kernel, dilation=1, padding=0, stride=1, channel_axis=1,
+         reverse_taps=False):
     """The adjoint of unfold: an image of spatial size output_size (a d-tuple).
 
     Floats/complex accumulate in the array's dtype, taps in row-major kernel
-    order onto 0; integers accumulate exactly and wrap like NumPy's add;
-    bool is "any" (NumPy's add on bool).
+    order onto 0 (reverse row-major with ``reverse_taps``); integers
+    accumulate exactly and wrap like NumPy's add; bool is "any" (NumPy's
+    add on bool).
     """
     cols = np.asarray(cols)
     d = len(kernel)
@@ -222,7 +224,8 @@ def fold(cols, output_size, kernel, dilation=1, padding=0, stride=1, channel_axi
         acc[...] = 0
     for n in range(N):
         for c in range(C):
-            for k in _indices(kernel):
+            taps = list(_indices(kernel))
+            for k in (taps[::-1] if reverse_taps else taps):
                 kf = _flat(k, kernel)
                 for o in _indices(outs):
                     lf = _flat(o, outs)

@@ -371,6 +371,7 @@ def test_max_pool2d_property(n, c, h, w, kh, kw, s, pad, d, seed, ties):
 # errors
 # --------------------------------------------------------------------------
 
+@pytest.mark.any_backend
 def test_conv2d_errors():
     x = np.zeros((2, 3, 5, 5))
     w = np.zeros((4, 3, 3, 3))
@@ -405,6 +406,7 @@ def test_conv2d_errors():
         L.conv2d_backward(np.zeros((2, 4, 9)), cache)
 
 
+@pytest.mark.any_backend
 def test_conv_transpose2d_errors():
     x = np.zeros((2, 3, 4, 4))
     w = np.zeros((3, 2, 3, 3))
@@ -424,6 +426,7 @@ def test_conv_transpose2d_errors():
         L.conv_transpose2d_backward(np.zeros((2, 2, 9, 9)), cache)
 
 
+@pytest.mark.any_backend
 @pytest.mark.parametrize("fwd", [L.max_pool2d_forward, L.avg_pool2d_forward])
 def test_pool_errors(fwd):
     x = np.zeros((2, 3, 6, 6))

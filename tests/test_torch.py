@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 import im2col_ext
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 F = torch.nn.functional
 
 
