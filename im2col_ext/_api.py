@@ -123,13 +123,14 @@ def _layout(layout):
 # the two core operations, on checked arguments
 # --------------------------------------------------------------------------
 
-def _check_out(out, shape, dtype, source, source_name):
+def _check_out(out, shape, dtype, source, source_name, why=None):
     """Check a caller-supplied output array; return it."""
     check_array(out, "out")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
     if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype}, expected {dtype} (the dtype of {source_name})")
+        why = why or f"the dtype of {source_name}"
+        raise TypeError(f"out has dtype {out.dtype}, expected {dtype} ({why})")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
     if not out.flags.writeable:
@@ -292,7 +293,8 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
     if out is None:
         x = np.empty(shape, dtype=res)
     else:
-        x = _check_out(out, shape, res, cols, "cols")
+        x = _check_out(out, shape, res, cols, "cols",
+                       None if res == cols.dtype else f"fold's result type for {cols.dtype} cols")
     if x.size == 0:
         return x
     if cols.size == 0:
