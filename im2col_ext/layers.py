@@ -34,6 +34,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _api
+from . import _padding
 from ._geometry import (
     as_channel_axis,
     check_array,
@@ -62,7 +63,8 @@ __all__ = [
 #: between im2col threads and BLAS threads stay rare.
 _CHUNK_BYTES = 4 << 20
 
-_ConvCache = namedtuple("_ConvCache", "x wm has_bias win groups dtype w_shape")
+_ConvCache = namedtuple("_ConvCache", "x wm has_bias win groups dtype w_shape mode",
+                        defaults=("zeros",))
 _ConvTCache = namedtuple("_ConvTCache", "x wm has_bias win groups dtype w_shape out_size")
 _MaxPoolCache = namedtuple("_MaxPoolCache", "argmax g dtype win")
 _AvgPoolCache = namedtuple("_AvgPoolCache", "g dtype win divisors")
@@ -126,19 +128,23 @@ def _spatial_slices(win, size):
 # unfold / fold of a checked Window (the one path to the data movement)
 # --------------------------------------------------------------------------
 
-def _unfold(x, win, out=None):
+def _unfold(x, win, out=None, mode="zeros"):
     """Columns of the batch ``x`` over ``win``: channels first ``(n, C*K, L)``, last ``(n, L, K*C)``.
 
     :func:`~im2col_ext.unfold` on an already checked window: the engine's
     ``_gather`` with ``win`` for the ``x.shape[0]`` images of this chunk, so
-    the arguments are not validated again for every chunk.
+    the arguments are not validated again for every chunk.  ``mode`` is a
+    checked ``padding_mode`` without a fill value.
     """
-    return _api._gather(x, win._replace(n=x.shape[0]), "torch", out)
+    return _api._gather(x, win._replace(n=x.shape[0]), "torch", out, mode)
 
 
-def _fold(cols, win, out=None):
+def _fold(cols, win, out=None, mode="zeros"):
     """Adjoint of :func:`_unfold` (:func:`~im2col_ext.fold`): the images, written into ``out`` when given."""
-    return _api._accumulate(cols, win._replace(n=cols.shape[0]), "torch", out)
+    win = win._replace(n=cols.shape[0])
+    if mode in ("zeros", "constant"):
+        return _api._accumulate(cols, win, "torch", out)
+    return _api._fold(cols, win, "torch", out, mode, policy=False)
 
 
 # --------------------------------------------------------------------------
@@ -156,8 +162,15 @@ def _conv_matrix(w, groups, channel_axis):
     ).reshape(groups, k * cg, f // groups)
 
 
-def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis):
+def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
+                  padding_mode="zeros"):
     """Checked forward convolution of spatial rank ``d``; ``(out, cache)``."""
+    mode = _padding.check_mode(padding_mode)
+    if mode == "constant":
+        raise ValueError(
+            "padding_mode must be one of ('zeros', 'reflect', 'replicate', 'circular') for a "
+            "convolution (torch's), got 'constant'"
+        )
     ca = as_channel_axis(channel_axis)
     check_array(x, "x", d + 2, kinds="biuf")
     check_array(w, "w", d + 2, kinds="biuf")
@@ -173,6 +186,7 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis):
         )
     b = _check_bias(b, f, "filter (w.shape[0])")
     win = window(n, c, size, kernel, stride, padding, dilation, channel_axis=ca)
+    _padding.check_pads(win, mode)
     dtype = _float_dtype(x, w, *(() if b is None else (b,)))
     x = x.astype(dtype, copy=False)
     wm = _conv_matrix(w.astype(dtype, copy=False), g, ca)
@@ -183,13 +197,13 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis):
         bias = b.astype(dtype, copy=False)
         bias = bias[:, None] if ca == 1 else bias
     for lo, hi in _chunks(n, c * win.K * nl * dtype.itemsize):
-        cols = _unfold(x[lo:hi], win._replace(n=hi - lo))
+        cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode)
         o = out[lo:hi]
         _conv_cols_forward(cols, wm, o, g, ca, win.K)
         if bias is not None:
             o += bias
     out = out.reshape(layer_join(n, f, win.out, ca))
-    return out, _ConvCache(x, wm, b is not None, win, g, dtype, w.shape)
+    return out, _ConvCache(x, wm, b is not None, win, g, dtype, w.shape, mode)
 
 
 def _conv_cols_forward(cols, wm, o, g, ca, k):
@@ -212,7 +226,7 @@ def _conv_cols_forward(cols, wm, o, g, ca, k):
 
 def _conv_backward(dout, cache):
     """Gradients ``(dx, dw, db)`` of :func:`_conv_forward`."""
-    x, wm, has_bias, win, g, dtype, w_shape = cache
+    x, wm, has_bias, win, g, dtype, w_shape, mode = cache
     n, f, ca, nl = win.n, w_shape[0], win.channel_axis, win.L
     _check_dout(dout, layer_join(n, f, win.out, ca))
     d3 = dout.astype(dtype, copy=False).reshape((n, f, nl) if ca == 1 else (n, nl, f))
@@ -220,13 +234,13 @@ def _conv_backward(dout, cache):
     dx = np.empty(x.shape, dtype=dtype)
     chunks = _chunks(n, win.c * win.K * nl * dtype.itemsize)
     if ca == 1:
-        dw = _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks)
+        dw = _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode)
     else:
-        dw = _conv_backward_last(x, d3, wm, win, g, dx, chunks)
+        dw = _conv_backward_last(x, d3, wm, win, g, dx, chunks, mode)
     return dx, dw.reshape(w_shape), db
 
 
-def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks):
+def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode="zeros"):
     """Channels first: accumulate dw ``(G, F/G, C/G*K)`` and write dx chunk by chunk."""
     gg, fg, cgk = wm.shape
     nl = win.L
@@ -240,7 +254,7 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks):
     for lo, hi in chunks:
         m = hi - lo
         wc = win._replace(n=m)
-        cols = _unfold(x[lo:hi], wc).reshape(m, gg, cgk, nl)   # recomputed: cheaper than storing
+        cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m, gg, cgk, nl)  # recomputed, not stored
         dc = d3[lo:hi].reshape(m, gg, fg, nl)
         for i in range(m):
             if dw_t:
@@ -251,13 +265,13 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks):
         if dcols is None or dcols.shape != cols.shape:
             dcols = np.empty_like(cols)           # the columns of dx, one buffer for all chunks
         np.matmul(wmt, dc, out=dcols)
-        _fold(dcols.reshape(m, gg * cgk, nl), wc, out=dx[lo:hi])
+        _fold(dcols.reshape(m, gg * cgk, nl), wc, out=dx[lo:hi], mode=mode)
     if dw_t:
         dw = dw.transpose(0, 2, 1)
     return dw
 
 
-def _conv_backward_last(x, d3, wm, win, g, dx, chunks):
+def _conv_backward_last(x, d3, wm, win, g, dx, chunks, mode="zeros"):
     """Channels last: accumulate dw ``(G, K*C/G, F/G)`` and write dx; return dw in torch's layout."""
     gg, kcg, fg = wm.shape
     nl, k = win.L, win.K
@@ -266,7 +280,7 @@ def _conv_backward_last(x, d3, wm, win, g, dx, chunks):
     for lo, hi in chunks:
         m = hi - lo
         wc = win._replace(n=m)
-        cols = _unfold(x[lo:hi], wc).reshape(m * nl, k * win.c)
+        cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m * nl, k * win.c)
         dc = d3[lo:hi].reshape(m * nl, g * fg)
         if g == 1:
             dw[0] += cols.T @ dc
@@ -277,7 +291,7 @@ def _conv_backward_last(x, d3, wm, win, g, dx, chunks):
             dw += np.matmul(colsg.transpose(0, 2, 1), dcg)
             dcolsg = np.matmul(dcg, wm.transpose(0, 2, 1))        # (G, M, K*Cg)
             dcols = _ungroup(dcolsg, k, g, cg)
-        _fold(dcols.reshape(m, nl, k * win.c), wc, out=dx[lo:hi])
+        _fold(dcols.reshape(m, nl, k * win.c), wc, out=dx[lo:hi], mode=mode)
     # (G, K, Cg, Fg) -> (G, Fg, Cg, K)
     return dw.reshape(g, k, cg, fg).transpose(0, 3, 2, 1)
 
@@ -686,6 +700,11 @@ _CONV_DOC = """{d}-D cross-correlation, as ``torch.nn.functional.conv{d}d``.
         ``(g+1)*F/groups - 1``; depthwise when ``groups == C``.
     channel_axis : {{1, -1}}, keyword-only
         Where the channels of ``x``, ``out`` and ``dout`` are.
+    padding_mode : {{"zeros", "reflect", "replicate", "circular"}}, keyword-only
+        What the padding holds, as ``torch.nn.Conv{d}d(padding_mode=...)``
+        (reflect: padding smaller than the input; circular: at most the
+        input size).  No padded copy is made: see :func:`~im2col_ext.unfold`;
+        the backward pass folds the border back (dx is exact).
 
     Returns
     -------
@@ -732,6 +751,8 @@ _CONVT_DOC = """{d}-D transposed convolution, as ``torch.nn.functional.conv_tran
     groups : int
         Divides C_in; C_out = groups * w.shape[1].
     channel_axis : {{1, -1}}, keyword-only
+    padding_mode : "zeros", keyword-only
+        The only mode, as torch's; any other is a ValueError.
 
     Returns
     -------
@@ -866,16 +887,32 @@ _UNPOOL_BACKWARD_DOC = """Gradient of :func:`max_unpool{d}d_forward`: ``dout`` r
     """
 
 
-def conv1d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1):
-    return _conv_forward(1, x, w, b, stride, padding, dilation, groups, channel_axis)
+def _zeros_only(padding_mode):
+    """Transposed convolutions take "zeros" only, as torch's ConvTranspose."""
+    if padding_mode != "zeros":
+        _padding.check_mode(padding_mode)
+        raise ValueError(
+            f"padding_mode must be 'zeros' for a transposed convolution (torch's "
+            f"ConvTranspose accepts no other), got {padding_mode!r}"
+        )
 
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1):
-    return _conv_forward(2, x, w, b, stride, padding, dilation, groups, channel_axis)
+def conv1d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
+                   padding_mode="zeros"):
+    return _conv_forward(1, x, w, b, stride, padding, dilation, groups, channel_axis,
+                         padding_mode)
 
 
-def conv3d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1):
-    return _conv_forward(3, x, w, b, stride, padding, dilation, groups, channel_axis)
+def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
+                   padding_mode="zeros"):
+    return _conv_forward(2, x, w, b, stride, padding, dilation, groups, channel_axis,
+                         padding_mode)
+
+
+def conv3d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
+                   padding_mode="zeros"):
+    return _conv_forward(3, x, w, b, stride, padding, dilation, groups, channel_axis,
+                         padding_mode)
 
 
 def conv1d_backward(dout, cache):
@@ -891,19 +928,22 @@ def conv3d_backward(dout, cache):
 
 
 def conv_transpose1d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1):
+                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+    _zeros_only(padding_mode)
     return _conv_t_forward(1, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 
 
 def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1):
+                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+    _zeros_only(padding_mode)
     return _conv_t_forward(2, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 
 
 def conv_transpose3d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1):
+                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+    _zeros_only(padding_mode)
     return _conv_t_forward(3, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 

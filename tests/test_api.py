@@ -44,7 +44,8 @@ def test_unfold_fold_match_reference(case):
     assert cols.dtype == x.dtype
     np.testing.assert_array_equal(cols, expect)  # a gather is exact
     back = im2col_ext.fold(expect, shape[2:], k, dilation=d, padding=p, stride=s)
-    assert back.dtype == x.dtype and back.shape == shape
+    # fold sums as np.sum does: integers in int64, float16 returned as float16
+    assert back.dtype == np.sum(x[:0]).dtype and back.shape == shape
     tol = 1e-2 if dtype == np.float16 else 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(back, ref.fold(expect, shape[2:], k, d, p, s), rtol=tol, atol=tol)
 
@@ -200,10 +201,11 @@ def test_out_argument_is_written_and_returned(dtype):
         assert got is out
         np.testing.assert_array_equal(out, e)
     cols = ref.unfold(x, 3, 1, 1, 2)
-    out = np.full(x.shape, 7, dtype=dtype)
+    sum_dtype = np.sum(x[:0]).dtype  # fold's result type is np.sum's
+    out = np.full(x.shape, 7, dtype=sum_dtype)
     assert im2col_ext.fold(cols, (6, 5), 3, padding=1, stride=2, out=out) is out
     np.testing.assert_allclose(out, ref.fold(cols, (6, 5), 3, 1, 1, 2), rtol=1e-5)
-    out3 = np.full(x.shape[1:], 7, dtype=dtype)
+    out3 = np.full(x.shape[1:], 7, dtype=sum_dtype)
     assert im2col_ext.fold(cols[0], (6, 5), 3, padding=1, stride=2, out=out3) is out3
     np.testing.assert_allclose(out3, ref.fold(cols[:1], (6, 5), 3, 1, 1, 2)[0], rtol=1e-5)
     c2 = ref.im2col_cs231n(x, 3, 3, 1, 1)

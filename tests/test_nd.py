@@ -32,6 +32,17 @@ def _once(backend):
 # data and cases
 # --------------------------------------------------------------------------
 
+def _sum_dtype(dtype):
+    """fold's result type (issue 11): np.sum's for these columns."""
+    return np.sum(np.zeros(0, dtype)).dtype.newbyteorder("=")
+
+
+def _fold_ref(y, *args, **kw):
+    """The reference fold summed as fold sums: in np.sum's accumulator, returned as fold returns."""
+    acc = np.float32 if np.dtype(y.dtype) == np.float16 else _sum_dtype(y.dtype)
+    return ref.fold(y.astype(acc), *args, **kw).astype(_sum_dtype(y.dtype))
+
+
 def _data(rng, shape, dtype):
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
@@ -236,8 +247,8 @@ def test_dtypes_match_reference(case, channel_axis, dtype):
 
     y = _data(rng, cols.shape, dtype)
     img = im2col_ext.fold(y, size, _kernel_for(kernel, d, True), **_kw(case, channel_axis))
-    expect = ref.fold(y, size, _ktuple(case), **_kw(case, channel_axis))
-    assert img.dtype == np.dtype(dtype)
+    expect = _fold_ref(y, size, _ktuple(case), **_kw(case, channel_axis))
+    assert img.dtype == _sum_dtype(dtype)
     assert img.shape == x.shape
     if np.dtype(dtype).kind in "fc":
         tol = 1e-5 if dtype == np.float32 else 1e-12
@@ -345,21 +356,23 @@ def test_c_numpy_twin_every_dtype(case, channel_axis, dtype, backend):
     np.testing.assert_array_equal(cu, nu)
     np.testing.assert_array_equal(cu, ref.unfold(x, _ktuple(case), **kw))
     cf, nf = (_under(b, lambda: im2col_ext.fold(y, size, k, **kw)) for b in ("c", "numpy"))
-    assert cf.dtype == nf.dtype == np.dtype(dtype).newbyteorder("=")
+    assert cf.dtype == nf.dtype == _sum_dtype(dtype)
     np.testing.assert_array_equal(cf, nf)
     if np.dtype(dtype).kind in "biu":
-        np.testing.assert_array_equal(cf, ref.fold(y, size, _ktuple(case), **kw))
+        np.testing.assert_array_equal(cf, _fold_ref(y, size, _ktuple(case), **kw))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.uint16])
 @pytest.mark.parametrize("channel_axis", LAYOUTS)
 def test_integer_fold_wraps_like_numpy_add(dtype, channel_axis):
-    """Integer sums that overflow wrap around, as NumPy's add does (the reference's rule)."""
+    """With dtype= the cols' own type, integer sums that overflow wrap around, as
+    np.sum(..., dtype=) and NumPy's add do (the reference's rule)."""
     info = np.iinfo(dtype)
     x_shape = _image_shape(1, 2, (5, 4, 3), channel_axis, True)
     shape = _cols_shape(1, 2, (5, 4, 3), (3, 2, 2), 1, 1, 1, channel_axis, True)
     y = np.full(shape, info.max - 3, dtype=dtype)
-    img = im2col_ext.fold(y, (5, 4, 3), (3, 2, 2), padding=1, channel_axis=channel_axis)
+    img = im2col_ext.fold(y, (5, 4, 3), (3, 2, 2), padding=1, channel_axis=channel_axis,
+                          dtype=dtype)
     assert img.shape == x_shape
     np.testing.assert_array_equal(
         img, ref.fold(y, (5, 4, 3), (3, 2, 2), padding=1, channel_axis=channel_axis))
@@ -370,7 +383,8 @@ def test_bool_fold_is_any_with_valid_bools(channel_axis):
     rng = np.random.default_rng(22)
     shape = _cols_shape(2, 2, (6,), (3,), 1, ((2, 1),), 2, channel_axis, True)
     y = rng.random(shape) < 0.3
-    img = im2col_ext.fold(y, (6,), (3,), padding=((2, 1),), dilation=2, channel_axis=channel_axis)
+    img = im2col_ext.fold(y, (6,), (3,), padding=((2, 1),), dilation=2, channel_axis=channel_axis,
+                          dtype=np.bool_)
     assert img.dtype == np.bool_
     assert img.view(np.uint8).max() <= 1           # no bool bytes of 2, 3, ...
     np.testing.assert_array_equal(
@@ -618,7 +632,7 @@ def test_out_is_written_and_returned(case, channel_axis, batched, dtype):
 
     y = _data(rng, expect.shape, dtype)
     expect_img = im2col_ext.fold(y, size, k, **kw)
-    out_img = np.full(expect_img.shape, 7, dtype=dtype)
+    out_img = np.full(expect_img.shape, 7, dtype=expect_img.dtype)
     res = im2col_ext.fold(y, size, k, **kw, out=out_img)
     assert res is out_img
     np.testing.assert_array_equal(out_img, expect_img)
@@ -628,7 +642,7 @@ def test_out_is_written_and_returned(case, channel_axis, batched, dtype):
         out2 = np.full(expect.shape, 7, dtype=dtype)
         assert im2col_ext.im2col(x, k, s, p, r, channel_axis=channel_axis, out=out2) is out2
         np.testing.assert_array_equal(out2, expect)
-        out3 = np.full(x.shape, 7, dtype=dtype)
+        out3 = np.full(x.shape, 7, dtype=expect_img.dtype)
         assert im2col_ext.col2im(y, x.shape, k, s, p, r, channel_axis=channel_axis,
                                  out=out3) is out3
         np.testing.assert_array_equal(out3, expect_img)
@@ -728,8 +742,8 @@ def test_hypothesis_unfold_fold_against_reference(params):
     np.testing.assert_array_equal(cols, expect)
     y = _as_view(_data(rng, expect.shape, dtype), view)
     img = im2col_ext.fold(y, size, kernel, **kw)
-    assert img.shape == x.shape and img.dtype == x.dtype
-    want = ref.fold(y, size, ktuple, **kw)
+    assert img.shape == x.shape and img.dtype == _sum_dtype(x.dtype)
+    want = _fold_ref(y, size, ktuple, **kw)
     if np.dtype(dtype).kind in "iu":
         np.testing.assert_array_equal(img, want)
     else:
