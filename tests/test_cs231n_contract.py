@@ -87,6 +87,7 @@ def test_verbose_is_accepted_everywhere():
                           verbose=False)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("kind", ["tuple", "list", "ndarray", "ndarray32", "shape", "torch"])
 def test_x_shape_kinds(kind):
     x = rand(2, 3, 4, 5)

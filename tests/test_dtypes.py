@@ -136,6 +136,7 @@ def test_non_numeric_dtype_and_out_dtype():
     assert im2col_ext.fold(cols, 4, 2, out=out) is out and out[0, 0, 1, 1] == 4
 
 
+@pytest.mark.torch
 def test_float16_matches_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)

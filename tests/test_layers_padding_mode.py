@@ -39,6 +39,7 @@ def test_conv_with_mode_is_conv_of_padded_input(d, mode):
                                np.vdot(v, dx), rtol=1e-12)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("channel_axis", [1, -1])
 @pytest.mark.parametrize("d", [1, 2, 3])
 @pytest.mark.parametrize("mode", MODES + ["zeros"])

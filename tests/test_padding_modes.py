@@ -122,6 +122,7 @@ def test_constant_value_and_unbatched():
     np.testing.assert_array_equal(out, expect)
 
 
+@pytest.mark.torch
 def test_torch_pad_then_unfold():
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
