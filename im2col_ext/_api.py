@@ -19,12 +19,16 @@ Dtype policy: outputs have the dtype of the data input (``x`` for im2col,
 ``cols`` for col2im), in native byte order.  Inputs are never written to.
 """
 
+from typing import Any, Optional, Sequence, Tuple
+
 import numpy as np
 
 from . import _backend
 from . import _numpy_backend as _numpy
+from ._typing import Array, ArrayLike, DTypeLike, IntOrSeq, Padding
 from . import _padding
 from ._geometry import (
+    as_array,
     Geometry,
     Window,
     as_channel_axis,
@@ -339,7 +343,7 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
     return x
 
 
-def backend_for(dtype, operation="unfold"):
+def backend_for(dtype: DTypeLike, operation: str = "unfold") -> str:
     """``"c"`` or ``"numpy"``: which kernels run ``operation`` on data of ``dtype`` now.
 
     ``im2col_ext.backend`` names the active backend; this says whether a
@@ -424,8 +428,9 @@ def _check_2d_layout(layout, g):
         )
 
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
-           channel_axis=1, padding_mode="zeros", value=None, out=None):
+def im2col(x: ArrayLike, kernel_size: IntOrSeq, stride: IntOrSeq = 1, padding: Padding = 0,
+           dilation: IntOrSeq = 1, layout: str = "torch", *, channel_axis: int = 1,
+           padding_mode: str = "zeros", value: Any = None, out: Optional[Array] = None) -> Array:
     """Columns of every sliding window of a batched ``x`` in the given layout.
 
     Parameters
@@ -449,7 +454,7 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
     cols : ndarray of ``x.dtype`` (``out`` when given)
     """
     layout = _layout(layout)
-    check_array(x, "x")
+    x = as_array(x, "x")
     mode, value = _unfold_options(padding_mode, value, x.dtype)
     g = _image_window(x.shape, kernel_size, stride, padding, dilation, channel_axis)
     _check_2d_layout(layout, g)
@@ -457,8 +462,10 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
     return _gather(x, g, layout, out, mode, value)
 
 
-def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
-           channel_axis=1, padding_mode="zeros", reduction="sum", dtype=None, out=None):
+def col2im(cols: ArrayLike, x_shape: Sequence[int], kernel_size: IntOrSeq, stride: IntOrSeq = 1,
+           padding: Padding = 0, dilation: IntOrSeq = 1, layout: str = "torch", *,
+           channel_axis: int = 1, padding_mode: str = "zeros", reduction: str = "sum",
+           dtype: DTypeLike = None, out: Optional[Array] = None) -> Array:
     """Adjoint of :func:`im2col`: sum every column element back into an image of shape ``x_shape``.
 
     ``padding_mode``, ``reduction`` and ``dtype`` are those of :func:`fold`.
@@ -469,7 +476,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="
     result's dtype that is overwritten with the result.
     """
     layout = _layout(layout)
-    check_array(cols, "cols")
+    cols = as_array(cols, "cols")
     mode, reduction, dtype = _fold_options(padding_mode, reduction, dtype)
     if isinstance(x_shape, (str, bytes)) or x_shape is None:
         raise TypeError(f"x_shape must be a sequence of ints, got {x_shape!r}")
@@ -486,8 +493,9 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="
     return _fold(cols, g, layout, out, mode, reduction, dtype, policy=layout == "torch")
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
-           padding_mode="zeros", value=None, out=None):
+def unfold(x: ArrayLike, kernel_size: IntOrSeq, dilation: IntOrSeq = 1, padding: Padding = 0,
+           stride: IntOrSeq = 1, *, channel_axis: int = 1, padding_mode: str = "zeros",
+           value: Any = None, out: Optional[Array] = None) -> Array:
     """``torch.nn.functional.unfold`` on NumPy arrays, for 1-D, 2-D and 3-D windows.
 
     Parameters
@@ -526,7 +534,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
         ``K = prod(kernel_size)``, ``L`` = number of windows (row-major).
         The dtype of ``x``.
     """
-    check_array(x, "x")
+    x = as_array(x, "x")
     mode, value = _unfold_options(padding_mode, value, x.dtype)
     d = spatial_rank(kernel_size, x.ndim)
     batched = x.ndim == d + 2
@@ -546,8 +554,10 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
     return cols if batched else cols[0]
 
 
-def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
-         padding_mode="zeros", reduction="sum", dtype=None, out=None):
+def fold(cols: ArrayLike, output_size: IntOrSeq, kernel_size: IntOrSeq, dilation: IntOrSeq = 1,
+         padding: Padding = 0, stride: IntOrSeq = 1, *, channel_axis: int = 1,
+         padding_mode: str = "zeros", reduction: str = "sum", dtype: DTypeLike = None,
+         out: Optional[Array] = None) -> Array:
     """``torch.nn.functional.fold`` on NumPy arrays (the adjoint of :func:`unfold`), 1-D to 3-D.
 
     Parameters
@@ -584,7 +594,7 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, cha
     ndarray, (N, C, *output_size) or (N, *output_size, C) (unbatched without
     N), of the dtype described under ``dtype``.
     """
-    check_array(cols, "cols", (2, 3))
+    cols = as_array(cols, "cols", (2, 3))
     mode, reduction, dtype = _fold_options(padding_mode, reduction, dtype)
     channel_axis = as_channel_axis(channel_axis)
     d = spatial_rank(kernel_size, output_size=output_size)
@@ -631,7 +641,9 @@ def _cs231n_geometry(x_shape, field_height, field_width, padding, stride):
     return conv_geometry(n, c, h, w, (fh, fw), s, p, 1)
 
 
-def get_im2col_indices(x_shape, field_height, field_width, padding=1, stride=1, verbose=0):
+def get_im2col_indices(x_shape: Sequence[int], field_height: int, field_width: int,
+                       padding: int = 1, stride: int = 1,
+                       verbose: Any = 0) -> Tuple[Array, Array, Array]:
     """cs231n's index triple ``(k, i, j)``: ``x_padded[:, k, i, j]`` gathers every window.
 
     ``k`` has shape ``(C*fh*fw, 1)``; ``i`` and ``j`` have shape
@@ -650,8 +662,9 @@ def get_im2col_indices(x_shape, field_height, field_width, padding=1, stride=1, 
     return k, i, j
 
 
-def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=False, *,
-                   out=None):
+def im2col_indices(x: Array, field_height: int, field_width: int, padding: int = 1,
+                   stride: int = 1, verbose: Any = False, *,
+                   out: Optional[Array] = None) -> Array:
     """cs231n's ``im2col_indices``: columns ``(C*fh*fw, oh*ow*N)``, the batch fastest.
 
     ``out`` (an extension): a C-contiguous array of that shape and
@@ -662,8 +675,9 @@ def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=Fa
     return _gather(x, g, "cs231n", out)
 
 
-def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stride=1,
-                   verbose=False, *, out=None):
+def col2im_indices(cols: Array, x_shape: Sequence[int], field_height: int = 3,
+                   field_width: int = 3, padding: int = 1, stride: int = 1,
+                   verbose: Any = False, *, out: Optional[Array] = None) -> Array:
     """cs231n's ``col2im_indices``: the adjoint of :func:`im2col_indices`.
 
     Returns an array of shape ``x_shape`` and the dtype of ``cols``.  ``cols``

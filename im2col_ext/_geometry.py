@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = [
+    "as_array",
     "Window",
     "window",
     "spatial_rank",
@@ -132,6 +133,23 @@ def check_array(x, name, ndim=None, kinds="biufc"):
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got shape {x.shape}")
     return x
+
+
+def as_array(x, name, ndim=None, kinds="biufc"):
+    """``x`` as an ndarray (array-likes converted once, keeping their own dtype), checked.
+
+    Lists, tuples and objects with ``__array__`` (a CPU torch tensor, say)
+    are accepted as NumPy functions accept them; strings, ``None`` and
+    anything that becomes an object or string array are a ``TypeError``.
+    """
+    if not isinstance(x, np.ndarray):
+        if x is None or isinstance(x, (str, bytes)):
+            raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be an array-like of numbers: {exc}") from None
+    return check_array(x, name, ndim, kinds)
 
 
 def check_alloc(shape, dtype, name):
@@ -505,7 +523,7 @@ def pool_divisors(win, padding, count_include_pad=True, divisor_override=None):
     if divisor_override is not None:
         v = as_int(divisor_override, "divisor_override", 1)
         return np.full(win.out, v, dtype=np.int64)
-    total = np.ones((), dtype=np.int64)
+    total: np.ndarray = np.ones((), dtype=np.int64)
     for a, (i, k, s, (lo, _), o) in enumerate(zip(win.size, win.kernel, win.stride,
                                                   win.pad, win.out)):
         start = np.arange(o, dtype=np.int64) * s - lo

@@ -30,13 +30,16 @@ a few images at a time.  Caches are private; pass them back unchanged.
 
 import math
 from collections import namedtuple
+from typing import Optional, Tuple
 
 import numpy as np
 
 from . import _api
+from ._typing import Array, ArrayLike, Cache, IntOrSeq, OptIntOrSeq, Padding
 from . import _padding
 from ._geometry import (
     as_channel_axis,
+    as_array,
     check_array,
     conv_geometry,
     conv_transpose_window,
@@ -86,7 +89,7 @@ def _float_dtype(*dtypes):
 def _check_bias(b, n_out, what):
     if b is None:
         return None
-    check_array(b, "b", 1, kinds="biuf")
+    b = as_array(b, "b", 1, kinds="biuf")
     if b.shape[0] != n_out:
         raise ValueError(
             f"b must have one entry per {what} ({n_out}), got shape {b.shape}"
@@ -95,7 +98,7 @@ def _check_bias(b, n_out, what):
 
 
 def _check_dout(dout, expected):
-    check_array(dout, "dout", len(expected), kinds="biuf")
+    dout = as_array(dout, "dout", len(expected), kinds="biuf")
     if dout.shape != tuple(expected):
         raise ValueError(
             f"dout has shape {dout.shape}, but the forward pass produced "
@@ -112,7 +115,7 @@ def _chunks(n, per_image):
 
 
 def _pool_input(x, d):
-    check_array(x, "x", d + 2, kinds="biuf")
+    x = as_array(x, "x", d + 2, kinds="biuf")
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     return x
@@ -172,8 +175,8 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
             "convolution (torch's), got 'constant'"
         )
     ca = as_channel_axis(channel_axis)
-    check_array(x, "x", d + 2, kinds="biuf")
-    check_array(w, "w", d + 2, kinds="biuf")
+    x = as_array(x, "x", d + 2, kinds="biuf")
+    w = as_array(w, "w", d + 2, kinds="biuf")
     n, c, size = layer_split(x.shape, ca)
     f, cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
     if f < 1 or any(k < 1 for k in kernel):
@@ -228,7 +231,7 @@ def _conv_backward(dout, cache):
     """Gradients ``(dx, dw, db)`` of :func:`_conv_forward`."""
     x, wm, has_bias, win, g, dtype, w_shape, mode = cache
     n, f, ca, nl = win.n, w_shape[0], win.channel_axis, win.L
-    _check_dout(dout, layer_join(n, f, win.out, ca))
+    dout = _check_dout(dout, layer_join(n, f, win.out, ca))
     d3 = dout.astype(dtype, copy=False).reshape((n, f, nl) if ca == 1 else (n, nl, f))
     db = (d3.sum(axis=(0, 2) if ca == 1 else (0, 1))) if has_bias else None
     dx = np.empty(x.shape, dtype=dtype)
@@ -353,8 +356,8 @@ def _conv_t_forward(d, x, w, b, stride, padding, output_padding, groups, dilatio
                     channel_axis):
     """Checked transposed convolution of spatial rank ``d``; ``(out, cache)``."""
     ca = as_channel_axis(channel_axis)
-    check_array(x, "x", d + 2, kinds="biuf")
-    check_array(w, "w", d + 2, kinds="biuf")
+    x = as_array(x, "x", d + 2, kinds="biuf")
+    w = as_array(w, "w", d + 2, kinds="biuf")
     n, cin, size = layer_split(x.shape, ca)
     cw, cog, kernel = w.shape[0], w.shape[1], w.shape[2:]
     if cw != cin:
@@ -402,7 +405,7 @@ def _conv_t_backward(dout, cache):
     n, cin, size = layer_split(x.shape, ca)
     cout, k = win.c, win.K
     cog = cout // g
-    _check_dout(dout, layer_join(n, cout, out_size, ca))
+    dout = _check_dout(dout, layer_join(n, cout, out_size, ca))
     dout = dout.astype(dtype, copy=False)
     lin = int(np.prod(size, dtype=np.int64))
     dx = np.empty(x.shape, dtype=dtype)
@@ -494,8 +497,8 @@ def _flat_input_index(kb, lpos, win):
 
 def _first_valid_index(win):
     """Flat input index of the first tap (row-major) of each window inside the input, or -1; shape (L,)."""
-    flat = np.zeros((), dtype=np.int64)
-    ok = np.ones((), dtype=bool)
+    flat: np.ndarray = np.zeros((), dtype=np.int64)
+    ok: np.ndarray = np.ones((), dtype=bool)
     for (taps, starts), dl, n in zip(_window_taps(win), win.dilation, win.size):
         k0 = np.maximum(-(starts // dl), 0)         # ceil(-start / dilation) when start < 0
         i = starts + k0 * dl
@@ -567,7 +570,7 @@ def _max_pool_forward(d, x, kernel_size, stride, padding, dilation, ceil_mode, r
 
 def _max_pool_backward(dout, cache):
     argmax, g, dtype, win = cache
-    _check_dout(dout, argmax.shape)
+    dout = _check_dout(dout, argmax.shape)
     dout = dout.astype(dtype, copy=False)
     x_shape = layer_join(win.n, win.c, win.size, win.channel_axis)
     if g is not None:
@@ -615,7 +618,7 @@ def _avg_pool_forward(d, x, kernel_size, stride, padding, ceil_mode, count_inclu
 def _avg_pool_backward(dout, cache):
     g, dtype, win, div = cache
     ca, n, c, k, nl = win.channel_axis, win.n, win.c, win.K, win.L
-    _check_dout(dout, layer_join(n, c, win.out, ca))
+    dout = _check_dout(dout, layer_join(n, c, win.out, ca))
     dout = dout.astype(dtype, copy=False)
     x_shape = layer_join(n, c, win.size, ca)
     if g is not None:
@@ -636,7 +639,7 @@ def _avg_pool_backward(dout, cache):
 def _max_unpool_forward(d, x, indices, kernel_size, stride, padding, output_size, channel_axis):
     ca = as_channel_axis(channel_axis)
     x = _pool_input(x, d)
-    check_array(indices, "indices", d + 2, kinds="iu")
+    indices = as_array(indices, "indices", d + 2, kinds="iu")
     if indices.shape != x.shape:
         raise ValueError(
             f"indices must have the shape of x {x.shape}, got {indices.shape}"
@@ -662,7 +665,7 @@ def _max_unpool_forward(d, x, indices, kernel_size, stride, padding, output_size
 
 def _max_unpool_backward(dout, cache):
     flat, x_shape, out_shape, dtype = cache
-    _check_dout(dout, out_shape)
+    dout = _check_dout(dout, out_shape)
     d1 = dout.astype(dtype, copy=False).reshape(-1)
     return np.where(flat >= 0, d1[np.maximum(flat, 0)], 0).astype(dtype, copy=False)
 
@@ -897,156 +900,180 @@ def _zeros_only(padding_mode):
         )
 
 
-def conv1d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
-                   padding_mode="zeros"):
+def conv1d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                   stride: IntOrSeq = 1, padding: Padding = 0, dilation: IntOrSeq = 1,
+                   groups: int = 1, *, channel_axis: int = 1, padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     return _conv_forward(1, x, w, b, stride, padding, dilation, groups, channel_axis,
                          padding_mode)
 
 
-def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
-                   padding_mode="zeros"):
+def conv2d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                   stride: IntOrSeq = 1, padding: Padding = 0, dilation: IntOrSeq = 1,
+                   groups: int = 1, *, channel_axis: int = 1, padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     return _conv_forward(2, x, w, b, stride, padding, dilation, groups, channel_axis,
                          padding_mode)
 
 
-def conv3d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, channel_axis=1,
-                   padding_mode="zeros"):
+def conv3d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                   stride: IntOrSeq = 1, padding: Padding = 0, dilation: IntOrSeq = 1,
+                   groups: int = 1, *, channel_axis: int = 1, padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     return _conv_forward(3, x, w, b, stride, padding, dilation, groups, channel_axis,
                          padding_mode)
 
 
-def conv1d_backward(dout, cache):
+def conv1d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_backward(dout, cache)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_backward(dout, cache)
 
 
-def conv3d_backward(dout, cache):
+def conv3d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_backward(dout, cache)
 
 
-def conv_transpose1d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+def conv_transpose1d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                             stride: IntOrSeq = 1, padding: Padding = 0,
+                             output_padding: IntOrSeq = 0, groups: int = 1,
+                             dilation: IntOrSeq = 1, *, channel_axis: int = 1,
+                             padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     _zeros_only(padding_mode)
     return _conv_t_forward(1, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 
 
-def conv_transpose2d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+def conv_transpose2d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                             stride: IntOrSeq = 1, padding: Padding = 0,
+                             output_padding: IntOrSeq = 0, groups: int = 1,
+                             dilation: IntOrSeq = 1, *, channel_axis: int = 1,
+                             padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     _zeros_only(padding_mode)
     return _conv_t_forward(2, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 
 
-def conv_transpose3d_forward(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1,
-                             dilation=1, *, channel_axis=1, padding_mode="zeros"):
+def conv_transpose3d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
+                             stride: IntOrSeq = 1, padding: Padding = 0,
+                             output_padding: IntOrSeq = 0, groups: int = 1,
+                             dilation: IntOrSeq = 1, *, channel_axis: int = 1,
+                             padding_mode: str = "zeros") -> Tuple[Array, Cache]:
     _zeros_only(padding_mode)
     return _conv_t_forward(3, x, w, b, stride, padding, output_padding, groups, dilation,
                            channel_axis)
 
 
-def conv_transpose1d_backward(dout, cache):
+def conv_transpose1d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_t_backward(dout, cache)
 
 
-def conv_transpose2d_backward(dout, cache):
+def conv_transpose2d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_t_backward(dout, cache)
 
 
-def conv_transpose3d_backward(dout, cache):
+def conv_transpose3d_backward(dout: ArrayLike, cache: Cache) -> Tuple[Array, Array, Optional[Array]]:
     return _conv_t_backward(dout, cache)
 
 
-def max_pool1d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                       return_indices=False, *, channel_axis=1):
+def max_pool1d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, dilation: IntOrSeq = 1, ceil_mode: bool = False,
+                       return_indices: bool = False, *, channel_axis: int = 1) -> Tuple[Array, ...]:
     return _max_pool_forward(1, x, kernel_size, stride, padding, dilation, ceil_mode,
                              return_indices, channel_axis)
 
 
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                       return_indices=False, *, channel_axis=1):
+def max_pool2d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, dilation: IntOrSeq = 1, ceil_mode: bool = False,
+                       return_indices: bool = False, *, channel_axis: int = 1) -> Tuple[Array, ...]:
     return _max_pool_forward(2, x, kernel_size, stride, padding, dilation, ceil_mode,
                              return_indices, channel_axis)
 
 
-def max_pool3d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                       return_indices=False, *, channel_axis=1):
+def max_pool3d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, dilation: IntOrSeq = 1, ceil_mode: bool = False,
+                       return_indices: bool = False, *, channel_axis: int = 1) -> Tuple[Array, ...]:
     return _max_pool_forward(3, x, kernel_size, stride, padding, dilation, ceil_mode,
                              return_indices, channel_axis)
 
 
-def max_pool1d_backward(dout, cache):
+def max_pool1d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_pool_backward(dout, cache)
 
 
-def max_pool2d_backward(dout, cache):
+def max_pool2d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_pool_backward(dout, cache)
 
 
-def max_pool3d_backward(dout, cache):
+def max_pool3d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_pool_backward(dout, cache)
 
 
-def max_unpool1d_forward(x, indices, kernel_size, stride=None, padding=0, output_size=None, *,
-                         channel_axis=1):
+def max_unpool1d_forward(x: ArrayLike, indices: ArrayLike, kernel_size: IntOrSeq,
+                         stride: OptIntOrSeq = None, padding: Padding = 0,
+                         output_size: OptIntOrSeq = None, *, channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _max_unpool_forward(1, x, indices, kernel_size, stride, padding, output_size,
                                channel_axis)
 
 
-def max_unpool2d_forward(x, indices, kernel_size, stride=None, padding=0, output_size=None, *,
-                         channel_axis=1):
+def max_unpool2d_forward(x: ArrayLike, indices: ArrayLike, kernel_size: IntOrSeq,
+                         stride: OptIntOrSeq = None, padding: Padding = 0,
+                         output_size: OptIntOrSeq = None, *, channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _max_unpool_forward(2, x, indices, kernel_size, stride, padding, output_size,
                                channel_axis)
 
 
-def max_unpool3d_forward(x, indices, kernel_size, stride=None, padding=0, output_size=None, *,
-                         channel_axis=1):
+def max_unpool3d_forward(x: ArrayLike, indices: ArrayLike, kernel_size: IntOrSeq,
+                         stride: OptIntOrSeq = None, padding: Padding = 0,
+                         output_size: OptIntOrSeq = None, *, channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _max_unpool_forward(3, x, indices, kernel_size, stride, padding, output_size,
                                channel_axis)
 
 
-def max_unpool1d_backward(dout, cache):
+def max_unpool1d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_unpool_backward(dout, cache)
 
 
-def max_unpool2d_backward(dout, cache):
+def max_unpool2d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_unpool_backward(dout, cache)
 
 
-def max_unpool3d_backward(dout, cache):
+def max_unpool3d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _max_unpool_backward(dout, cache)
 
 
-def avg_pool1d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                       count_include_pad=True, divisor_override=None, *, channel_axis=1):
+def avg_pool1d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, ceil_mode: bool = False,
+                       count_include_pad: bool = True, divisor_override: Optional[int] = None, *,
+                       channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _avg_pool_forward(1, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                              divisor_override, channel_axis)
 
 
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                       count_include_pad=True, divisor_override=None, *, channel_axis=1):
+def avg_pool2d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, ceil_mode: bool = False,
+                       count_include_pad: bool = True, divisor_override: Optional[int] = None, *,
+                       channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _avg_pool_forward(2, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                              divisor_override, channel_axis)
 
 
-def avg_pool3d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-                       count_include_pad=True, divisor_override=None, *, channel_axis=1):
+def avg_pool3d_forward(x: ArrayLike, kernel_size: IntOrSeq, stride: OptIntOrSeq = None,
+                       padding: Padding = 0, ceil_mode: bool = False,
+                       count_include_pad: bool = True, divisor_override: Optional[int] = None, *,
+                       channel_axis: int = 1) -> Tuple[Array, Cache]:
     return _avg_pool_forward(3, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
                              divisor_override, channel_axis)
 
 
-def avg_pool1d_backward(dout, cache):
+def avg_pool1d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _avg_pool_backward(dout, cache)
 
 
-def avg_pool2d_backward(dout, cache):
+def avg_pool2d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _avg_pool_backward(dout, cache)
 
 
-def avg_pool3d_backward(dout, cache):
+def avg_pool3d_backward(dout: ArrayLike, cache: Cache) -> Array:
     return _avg_pool_backward(dout, cache)
 
 

@@ -240,3 +240,34 @@ def test_out_argument_is_checked():
     with pytest.raises(ValueError, match="overlap"):
         im2col_ext.im2col(x, 1, out=x.reshape(2, 2, 25))
     np.testing.assert_array_equal(x, before)
+
+
+class _ArrayLike:
+    """An object exposing ``__array__`` (as a CPU torch tensor does)."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __array__(self, dtype=None, copy=None):
+        return self._a if dtype is None else self._a.astype(dtype)
+
+
+@pytest.mark.any_backend
+def test_array_likes_are_accepted_with_their_own_dtype():
+    x = np.arange(2 * 3 * 5 * 5, dtype=np.int16).reshape(2, 3, 5, 5)
+    want = im2col_ext.unfold(x, 3, padding=1)
+    for like in (x.tolist(), _ArrayLike(x)):
+        got = im2col_ext.unfold(like, 3, padding=1)
+        assert got.dtype == (np.int16 if isinstance(like, _ArrayLike) else np.asarray(like).dtype)
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        im2col_ext.fold(want.tolist(), (5, 5), 3, padding=1), im2col_ext.fold(want, (5, 5), 3, padding=1))
+    np.testing.assert_array_equal(
+        im2col_ext.im2col(_ArrayLike(x), (3, 3)), im2col_ext.im2col(x, (3, 3)))
+    from im2col_ext import layers as L
+    w = np.ones((4, 3, 3, 3))
+    out, _ = L.conv2d_forward(x.astype(float).tolist(), w.tolist())
+    np.testing.assert_allclose(out, L.conv2d_forward(x.astype(float), w)[0])
+    for bad in (None, "abc", [["a", "b"]], [[1, 2], [3]]):
+        with pytest.raises(TypeError, match="x"):
+            im2col_ext.unfold(bad, (2,))
