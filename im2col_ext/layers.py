@@ -464,13 +464,23 @@ def _kernel_geometry(win):
     return conv_geometry(win.n, win.c, size[0], size[1], kernel, stride, pad, dil)
 
 
+def _lowest(dtype):
+    """The value padding takes in a max pool: -inf, or the integer type's minimum."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype.type(-np.inf)
+    if dtype.kind == "b":
+        return np.False_
+    return dtype.type(np.iinfo(dtype).min)
+
+
 def _neg_inf_padded(x, win):
-    """``x`` padded with -inf by ``win.pad`` and the window without padding."""
+    """``x`` padded with -inf (integers: their minimum) by ``win.pad``, and the window without padding."""
     pads = tuple(win.pad)
     if not any(lo or hi for lo, hi in pads):
         return x, win
     widths = ((0, 0), (0, 0)) + pads if win.channel_axis == 1 else ((0, 0),) + pads + ((0, 0),)
-    xp = np.pad(x, widths, constant_values=-np.inf)
+    xp = np.pad(x, widths, constant_values=_lowest(x.dtype))
     size = tuple(s + lo + hi for s, (lo, hi) in zip(win.size, pads))
     return xp, win._replace(size=size, pad=((0, 0),) * win.d)
 
@@ -523,15 +533,17 @@ def _max_pool_general(x, win):
         c4 = cols.reshape((m, c, k, nl) if ca == 1 else (m, nl, k, c))
         kb = np.argmax(c4, axis=axis)            # the first maximum; the first NaN
         best = np.take_along_axis(c4, np.expand_dims(kb, axis), axis).squeeze(axis)
-        nan = np.isnan(best)
+        nan = np.isnan(best) if best.dtype.kind == "f" else np.zeros(best.shape, bool)
         if nan.any():
             # torch: a NaN replaces the best so far, so the last NaN wins
             last = k - 1 - np.argmax(np.isnan(c4[:, :, ::-1]), axis=axis)
             kb = np.where(nan, last, kb)
         idx = _flat_input_index(kb, lpos, win)
-        neg = best == -np.inf
+        neg = best == _lowest(best.dtype)
         if neg.any():
             # all -inf (or only padding): torch keeps its first in-bounds tap
+            # (for integers: every in-bounds tap equals the minimum, so the
+            # first of them is the first maximum)
             idx = np.where(neg, np.broadcast_to(first[lpos], idx.shape), idx)
         out[lo:hi] = best.reshape(out[lo:hi].shape)
         ind[lo:hi] = idx.reshape(ind[lo:hi].shape)
@@ -551,20 +563,34 @@ def _scatter_flat(win, indices, lo, hi):
 def _max_pool_forward(d, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
                       channel_axis):
     ca = as_channel_axis(channel_axis)
-    x = _pool_input(x, d)
+    x = as_array(x, "x", d + 2, kinds="biuf")
     if not isinstance(return_indices, (bool, np.bool_)):
         raise TypeError(f"return_indices must be a bool, got {return_indices!r}")
     n, c, size = layer_split(x.shape, ca)
     win = pool_window(n, c, size, kernel_size, stride, padding, dilation, ceil_mode,
                       channel_axis=ca)
     g = _kernel_geometry(win)
+    # Integers keep their dtype (max and argmax are exact): up to 32 bits they
+    # run the float64 kernels (every value is exact there) and convert back;
+    # 64-bit integers take the general path in their own type.
+    xk = x
+    if x.dtype.kind in "biu":
+        if x.dtype.itemsize <= 4:
+            xk = x.astype(np.float64)
+        else:
+            g = None
     if g is not None:
-        out, argmax = _api.max_pool_forward(x.reshape(g.n, g.c, g.h, g.w), g)
+        out, argmax = _api.max_pool_forward(xk.reshape(g.n, g.c, g.h, g.w), g)
         shape = layer_join(n, c, win.out, ca)
         out, argmax = out.reshape(shape), argmax.reshape(shape)
     else:
-        out, argmax = _max_pool_general(x, win)
-    cache = _MaxPoolCache(argmax, g, x.dtype, win)
+        out, argmax = _max_pool_general(xk, win)
+    if out.dtype != x.dtype:
+        empty = argmax < 0
+        out = out.astype(x.dtype) if not empty.any() else np.where(
+            empty, _lowest(x.dtype), out).astype(x.dtype)
+    grad = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    cache = _MaxPoolCache(argmax, g, grad, win)
     return (out, argmax, cache) if return_indices else (out, cache)
 
 
@@ -790,7 +816,11 @@ _MAX_POOL_DOC = """{d}-D max pooling, as ``torch.nn.functional.max_pool{d}d``.
     Parameters
     ----------
     x : ndarray, shape {first} (or {last} with ``channel_axis=-1``)
-        Floating point (other dtypes are converted to float64).
+        Floating point, integer or bool.  Integers keep their dtype: max and
+        argmax are exact (up to 32 bits the float64 kernels run, which hold
+        every such value; 64-bit integers take an exact integer path), and a
+        window made only of padding gives the dtype's minimum instead of
+        ``-inf``.  The gradient of an integer input is float64.
     kernel_size : int or {tup} of ints
     stride : int or {tup} of ints, optional
         Defaults to ``kernel_size``.
@@ -831,7 +861,8 @@ _AVG_POOL_DOC = """{d}-D average pooling, as ``torch.nn.functional.avg_pool{d}d`
     Parameters
     ----------
     x : ndarray, shape {first} (or {last} with ``channel_axis=-1``)
-        Floating point (other dtypes are converted to float64).
+        Floating point; integer and bool input is averaged in float64 and
+        the result is float64 (torch refuses integer average pooling).
     kernel_size : int or {tup} of ints
     stride : int or {tup} of ints, optional
         Defaults to ``kernel_size``.

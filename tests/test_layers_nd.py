@@ -603,3 +603,60 @@ def test_avg_pool_vs_torch(case, channel_axis):
     tout.backward(torch.tensor(dout))
     _close(_fn("avg_pool{}d_backward", d)(_layout(dout, channel_axis), cache), tx.grad,
            channel_axis)
+
+
+# --------------------------------------------------------------------------
+# integer max pooling: exact, in the input's dtype
+# --------------------------------------------------------------------------
+
+def _brute_max_pool(x, out_size, kernel, stride, padding, dilation):
+    """Window maxima of channels-first ``x`` by Python loops over every window (exact)."""
+    d = len(out_size)
+    out = np.empty(x.shape[:2] + tuple(out_size), dtype=x.dtype)
+    size = x.shape[2:]
+    for o in np.ndindex(*out_size):
+        best = None
+        for k in np.ndindex(*(kernel,) * d):
+            i = tuple(o[a] * stride + k[a] * dilation - padding for a in range(d))
+            if all(0 <= i[a] < size[a] for a in range(d)):
+                v = x[(slice(None), slice(None)) + i]
+                best = v if best is None else np.maximum(best, v)
+        out[(slice(None), slice(None)) + o] = best
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.uint32, np.int64,
+                                   np.uint64, np.bool_])
+@pytest.mark.parametrize("d, channel_axis, kw", [
+    (2, 1, dict(kernel_size=2)),                                      # the C kernel path
+    (2, 1, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),  # the general path
+    (1, -1, dict(kernel_size=3, stride=1, padding=1)),
+    (3, 1, dict(kernel_size=2, dilation=2, stride=1)),
+])
+def test_integer_max_pool_is_exact(dtype, d, channel_axis, kw):
+    rng = np.random.default_rng(5)
+    shape = (2, 3) + (7,) * d if channel_axis == 1 else (2,) + (7,) * d + (3,)
+    if dtype == np.bool_:
+        x = rng.integers(0, 2, shape).astype(bool)
+    else:
+        # values next to the type's extremes, where float64 rounds 64-bit ints
+        info = np.iinfo(dtype)
+        r = rng.integers(0, 16, shape)
+        x = np.where(r % 2 == 0, np.array(info.max, dtype) - r.astype(dtype),
+                     np.array(info.min, dtype) + r.astype(dtype)).astype(dtype)
+    fwd = getattr(L, f"max_pool{d}d_forward")
+    out, idx, cache = fwd(x, return_indices=True, channel_axis=channel_axis, **kw)
+    assert out.dtype == x.dtype
+    xf = np.moveaxis(x, -1, 1) if channel_axis == -1 else x
+    of = np.moveaxis(out, -1, 1) if channel_axis == -1 else out
+    jf = np.moveaxis(idx, -1, 1) if channel_axis == -1 else idx
+    want = _brute_max_pool(xf, of.shape[2:], kw["kernel_size"], kw.get("stride", kw["kernel_size"]),
+                           kw.get("padding", 0), kw.get("dilation", 1))
+    np.testing.assert_array_equal(of, want)
+    # the index points at a pixel holding the maximum
+    flat = xf.reshape(xf.shape[0], xf.shape[1], -1)
+    picked = np.take_along_axis(flat, jf.reshape(flat.shape[0], flat.shape[1], -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(of.shape), of)
+    dx = getattr(L, f"max_pool{d}d_backward")(np.ones(out.shape), cache)
+    assert dx.dtype == np.float64 and dx.shape == x.shape
+    assert dx.sum() == out.size
