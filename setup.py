@@ -1,10 +1,11 @@
-"""Build script of im2col-ext: the package plus an OPTIONAL C extension.
+"""Build script of im2col-ext: the OPTIONAL C extension (metadata: pyproject.toml).
 
 The extension ``im2col_ext._cext`` (Cython wrapper ``im2col_ext/_cext.pyx``
 over the plain C kernels in ``src_c/``) makes im2col_ext fast; without it
 the package runs on its NumPy backend.  So a failed build -- no Cython, no
 compiler, a compile error -- does not fail the install: it prints a warning
-block and installs the pure-Python package, unless
+block (also to the terminal, since pip hides a successful build's output)
+and installs the pure-Python package, unless
 
 * ``IM2COL_EXT_REQUIRE_C=1`` (or ``CIBUILDWHEEL=1``): a failed build is an
   error (use it for wheels and CI);
@@ -49,8 +50,11 @@ slower NumPy backend.
 
 Everything works, only more slowly; `import im2col_ext` will emit an
 im2col_ext.PerformanceWarning.  To get the fast backend, install a C
-compiler (and Cython >= 3 when building without build isolation) and
-reinstall.  Set IM2COL_EXT_REQUIRE_C=1 to make this an error.
+compiler (Debian/Ubuntu: apt-get install gcc python3-dev; and Cython >= 3
+when building without build isolation) and reinstall with
+  pip install --force-reinstall --no-deps --no-cache-dir im2col-ext
+(or `make build` in a source checkout).  Set IM2COL_EXT_REQUIRE_C=1 to make
+a failed build an error instead.
 {bar}
 """
 
@@ -205,15 +209,27 @@ class BuildExt(build_ext):
             raise BuildFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _long_description():
+def _tell_the_user(text):
+    """Write ``text`` where the person running the install will see it.
+
+    pip captures a build's output and shows it only when the build fails
+    (or with ``pip install -v``), so a fallback build would print its
+    warning into the void.  The block goes to stderr (kept in pip's verbose
+    log) and, when there is a controlling terminal, straight to it as well.
+    """
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    if sys.stderr.isatty():
+        return  # the user sees stderr already
     try:
-        with open(os.path.join(HERE, "README.md"), encoding="utf-8") as f:
-            return f.read()
+        with open("/dev/tty", "w") as tty:  # POSIX only; absent without a terminal (CI)
+            tty.write(text)
     except OSError:
-        return "Fast im2col / col2im (unfold / fold) and conv / pooling layers for NumPy."
+        pass
 
 
 def run_setup(with_extension):
+    """setup() with or without the extension; the metadata is in pyproject.toml."""
     ext_modules = []
     if with_extension:
         ext_modules = [
@@ -226,27 +242,7 @@ def run_setup(with_extension):
                          "im2col_ext/_kernels.pxd"],
             )
         ]
-    setup(
-        name="im2col-ext",
-        version="0.1.0",
-        description="Fast im2col / col2im (unfold / fold) and conv / pooling layers for NumPy",
-        long_description=_long_description(),
-        long_description_content_type="text/markdown",
-        license="MIT",
-        python_requires=">=3.9",
-        install_requires=["numpy>=1.23"],
-        extras_require={"test": ["pytest", "hypothesis"], "plot": ["matplotlib"]},
-        packages=["im2col_ext", "im2col_ext.bench", "im2col_ext.cs231n"],
-        ext_modules=ext_modules,
-        cmdclass={"build_ext": BuildExt},
-        zip_safe=False,
-        classifiers=[
-            "Programming Language :: Python :: 3",
-            "Programming Language :: C",
-            "Programming Language :: Cython",
-            "Topic :: Scientific/Engineering",
-        ],
-    )
+    setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
 
 
 try:
@@ -258,7 +254,6 @@ except BuildFailed as exc:
             f"(or CIBUILDWHEEL=1) requires it: {exc}\n"
         )
         raise SystemExit(1)
-    sys.stderr.write(WARNING.format(bar="*" * 75, reason=exc))
-    sys.stderr.flush()
+    _tell_the_user(WARNING.format(bar="*" * 75, reason=exc))
     run_setup(with_extension=False)
-    sys.stderr.write(WARNING.format(bar="*" * 75, reason=exc))
+    sys.stderr.write(WARNING.format(bar="*" * 75, reason=exc))  # last in a verbose log too

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Prove the three ways im2col-ext gets installed, each in a fresh venv:
 #
-#   (a) wheel:  built with IM2COL_EXT_REQUIRE_C=1, installed where there is
-#               no compiler at all  -> im2col_ext.backend == "c"
+#   (a) wheel:  `make wheel`'s (.ci/wheel.sh: IM2COL_EXT_REQUIRE_C=1, then
+#               auditwheel repair -> manylinux), installed where there is no
+#               compiler at all (CC unset) -> im2col_ext.backend == "c"
 #   (b) sdist:  installed without a compiler -> the install succeeds, the
 #               backend is "numpy" and `import im2col_ext` emits
 #               im2col_ext.PerformanceWarning
 #   (c) sdist:  installed without a compiler but IM2COL_EXT_REQUIRE_C=1
 #               -> the install fails
+#   (d) sdist:  installed with a compiler -> backend "c", py.typed installed
 #
 # "No compiler" means CC=false CXX=false LDSHARED=false and a PATH whose
 # first entry shadows gcc, cc, clang, ... with scripts that exit 1.
@@ -83,7 +85,7 @@ mkdir -p "$CHECKDIR"
 # ---------------------------------------------------------------- builder
 step "builder venv ($("$PY" --version 2>&1))"
 BUILDER="$TMP/builder"
-if ! { "$PY" -m venv "$BUILDER" && "$BUILDER/bin/python" -m pip install -q build wheel; } \
+if ! { "$PY" -m venv "$BUILDER" && "$BUILDER/bin/python" -m pip install -q build; } \
         >"$TMP/builder.log" 2>&1; then
     cat "$TMP/builder.log"
     echo "FAIL: could not set up the builder venv"
@@ -91,35 +93,45 @@ if ! { "$PY" -m venv "$BUILDER" && "$BUILDER/bin/python" -m pip install -q build
 fi
 
 # ---------------------------------------------------------------- (a) wheel
-step "(a) wheel built with IM2COL_EXT_REQUIRE_C=1, installed without a compiler"
+step "(a) \`make wheel\`'s manylinux wheel (.ci/wheel.sh), installed without a compiler"
 status=0
 detail=""
-if ! IM2COL_EXT_REQUIRE_C=1 "$BUILDER/bin/python" -m pip wheel "$SRC" -w "$TMP/wheels" \
-        --no-deps --no-cache-dir >"$TMP/a_build.log" 2>&1; then
+if ! PYTHON="$PY" bash "$REPO/.ci/wheel.sh" "$TMP/wheels" >"$TMP/a_build.log" 2>&1; then
     status=1; detail="building the wheel failed (see $TMP/a_build.log)"
-    tail -20 "$TMP/a_build.log"
+    tail -30 "$TMP/a_build.log"
 else
-    WHEEL="$(ls "$TMP"/wheels/im2col_ext-*.whl 2>/dev/null | head -1)"
+    WHEEL="$(tail -n 1 "$TMP/a_build.log")"
+    grep -A1 "is consistent" "$TMP/a_build.log" | tr -s ' \n' ' ' | sed 's/^/    /'; echo
     echo "    $(basename "$WHEEL")"
     case "$WHEEL" in
         *-none-any.whl) status=1; detail="the wheel is pure Python: the extension is missing" ;;
+        *manylinux*) ;;
+        *) status=1; detail="the wheel is not manylinux-tagged" ;;
     esac
 fi
 if [ $status -eq 0 ]; then
+    # CC and CXX unset, every compiler on PATH shadowed by a failing script.
     if ! new_venv "$TMP/va" >"$TMP/a_venv.log" 2>&1; then
         status=1; detail="venv setup failed"
-    elif ! no_compiler "$TMP/va/bin/python" -m pip install --no-cache-dir --no-deps "$WHEEL" \
-            >"$TMP/a_install.log" 2>&1; then
+    elif ! env -u CC -u CXX PATH="$NOCC:$PATH" "$TMP/va/bin/python" -m pip install \
+            --no-cache-dir --no-deps "$WHEEL" >"$TMP/a_install.log" 2>&1; then
         status=1; detail="installing the wheel failed"; tail -20 "$TMP/a_install.log"
-    elif ! (cd "$CHECKDIR" && no_compiler "$TMP/va/bin/python" -W error::UserWarning -c '
-import im2col_ext, im2col_ext._cext as c
+    elif ! (cd "$CHECKDIR" && env -u CC -u CXX PATH="$NOCC:$PATH" \
+            "$TMP/va/bin/python" -W error::UserWarning -c '
+import im2col_ext, im2col_ext._cext as c, numpy as np, os
 assert im2col_ext.backend == "c", im2col_ext.backend
+x = np.arange(2 * 3 * 5 * 5, dtype=np.float64).reshape(2, 3, 5, 5)
+cols = im2col_ext.im2col_indices(x, 3, 3, 1, 1)
+back = im2col_ext.col2im_indices(cols, x.shape, 3, 3, 1, 1)
+assert back.shape == x.shape and cols.shape == (27, 50)
+pkg = os.path.dirname(im2col_ext.__file__)
+assert os.path.isfile(os.path.join(pkg, "py.typed"))
 print("    backend", im2col_ext.backend, "| openmp", c.openmp, "|", c.__file__)
 '); then
-        status=1; detail="backend is not 'c'"
+        status=1; detail="backend is not 'c' (or the wheel does not run)"
     fi
 fi
-report "(a) wheel -> backend 'c' without a compiler" $status "$detail"
+report "(a) manylinux wheel -> backend 'c' without a compiler" $status "$detail"
 
 # ---------------------------------------------------------------- sdist
 step "building the sdist"
@@ -133,7 +145,7 @@ fi
 SDIST="$(ls "$TMP"/sdist/im2col_ext-*.tar.gz 2>/dev/null | head -1)"
 echo "    $(basename "$SDIST")"
 LISTING="$(tar -tzf "$SDIST")"
-for f in src_c/im2col_ext.h src_c/im2col_ext.c src_c/im2col_ext_template.c \
+for f in LICENSE pyproject.toml im2col_ext/py.typed src_c/im2col_ext.h src_c/im2col_ext.c src_c/im2col_ext_template.c \
          im2col_ext/_cext.pyx im2col_ext/_kernels.pxd; do
     grep -q "/$f\$" <<<"$LISTING" || echo "    WARNING: $f missing from the sdist"
 done
@@ -190,6 +202,32 @@ else
     echo "    pip failed as required"
 fi
 report "(c) sdist, IM2COL_EXT_REQUIRE_C=1, no compiler -> install fails" $status "$detail"
+
+# ---------------------------------------------------------------- (d) compiled
+step "(d) sdist (python -m build) installed with a compiler"
+status=0
+detail=""
+if ! new_venv "$TMP/vd" >"$TMP/d_venv.log" 2>&1; then
+    status=1; detail="venv setup failed"
+elif ! IM2COL_EXT_REQUIRE_C=1 "$TMP/vd/bin/python" -m pip install --no-cache-dir "$SDIST" \
+        >"$TMP/d_install.log" 2>&1; then
+    status=1; detail="the install failed"; tail -30 "$TMP/d_install.log"
+elif ! (cd "$CHECKDIR" && "$TMP/vd/bin/python" -W error::UserWarning -c '
+import im2col_ext, os
+assert im2col_ext.backend == "c", im2col_ext.backend
+assert os.path.isfile(os.path.join(os.path.dirname(im2col_ext.__file__), "py.typed"))
+print("    backend", im2col_ext.backend, "| version", im2col_ext.__version__)
+'); then
+    status=1; detail="backend is not 'c'"
+elif ! "$TMP/vd/bin/python" -c '
+import importlib.metadata as m
+md = m.metadata("im2col-ext")
+assert md["License-Expression"] == "MIT", md["License-Expression"]
+assert any(f.name == "LICENSE" for f in m.files("im2col-ext")), "no LICENSE file installed"
+'; then
+    status=1; detail="the metadata names no license (or LICENSE is not installed)"
+fi
+report "(d) sdist with a compiler -> backend 'c'" $status "$detail"
 
 if [ $FAILS -ne 0 ]; then
     echo "install paths: $FAILS FAILED"

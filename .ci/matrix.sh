@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The test suite on every Python of the matrix (pyenv's interpreters), each in a
 # fresh venv with the package installed from this checkout (C extension
-# required), then once with the oldest supported NumPy.
+# required), then once with the oldest supported NumPy.  Unlike `make test`
+# (an editable install, run from the root), this tests a regular install: the
+# suite runs from inside tests/ so that `import im2col_ext` finds the
+# installed package, not the source tree.
 # Usage: matrix.sh "3.9 3.10 ..." OLDEST_NUMPY VENV_DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."

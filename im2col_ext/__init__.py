@@ -9,6 +9,7 @@ mirrors the course modules; ``im2col_ext.layers`` has whole layers.
 
 from . import _backend
 from ._api import (
+    backend_for,
     col2im,
     col2im_indices,
     fold,
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "backend",
+    "backend_for",
     "col2im",
     "col2im_indices",
     "fold",

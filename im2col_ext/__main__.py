@@ -16,6 +16,12 @@ import im2col_ext
 from im2col_ext import _backend
 
 
+#: The dtypes ``info`` reports on (every NumPy numeric type).
+_ALL_DTYPES = (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
+               np.uint64, np.float16, np.float32, np.float64, np.longdouble, np.complex64,
+               np.complex128, np.clongdouble)
+
+
 def info(args=None):
     print(f"im2col_ext {im2col_ext.__version__}")
     print(f"backend: {im2col_ext.backend} (IM2COL_EXT_BACKEND={_backend.requested})")
@@ -26,6 +32,10 @@ def info(args=None):
         for key in sorted(build):
             print(f"  {key}: {build[key]}")
         print(f"threads: {_backend.get_num_threads()}")
+        for op in ("unfold", "fold"):
+            names = [str(np.dtype(t)) for t in _ALL_DTYPES
+                     if im2col_ext.backend_for(t, op) == "c"]
+            print(f"{op} in C for: {', '.join(names) or 'none'}")
     else:
         print(f"extension: not available ({_backend.import_error})")
     print(f"numpy {np.__version__}; python {platform.python_version()} ({platform.machine()})")

@@ -19,11 +19,16 @@ Dtype policy: outputs have the dtype of the data input (``x`` for im2col,
 ``cols`` for col2im), in native byte order.  Inputs are never written to.
 """
 
+from typing import Any, Optional, Sequence, Tuple
+
 import numpy as np
 
 from . import _backend
 from . import _numpy_backend as _numpy
+from ._typing import Array, ArrayLike, DTypeLike, IntOrSeq, Padding
+from . import _padding
 from ._geometry import (
+    as_array,
     Geometry,
     Window,
     as_channel_axis,
@@ -85,23 +90,31 @@ def _views(x, cols, g, layout):
     ``v`` an innermost vector axis (1, the channels when channels-last, the
     batch in the cs231n layout).  Views only: nothing is copied.
     """
-    lead = (None,) * (3 - g.d)
     k3 = (1,) * (3 - g.d) + g.kernel
     o3 = (1,) * (3 - g.d) + g.out
+    x6 = _image_view(x, g, layout)
     if layout == "cs231n":
-        x6 = x.transpose(1, 2, 3, 0)[None, :, None]
         cols9 = cols.reshape((1, g.c) + k3 + o3 + (g.n,))
     elif layout == "6d":
-        x6 = x[(slice(None), slice(None), None, Ellipsis, None)]
         cols9 = cols.transpose(3, 0, 1, 2, 4, 5)[:, :, None, :, :, None, :, :, None]
     elif g.channel_axis == 1:
-        x6 = x[(slice(None), slice(None)) + lead + (Ellipsis, None)]
         cols9 = cols.reshape((g.n, g.c) + k3 + o3 + (1,))
     else:
-        x6 = x[(slice(None), None) + lead]
         c8 = cols.reshape((g.n,) + o3 + k3 + (g.c,))
         cols9 = c8.transpose(0, 4, 5, 6, 1, 2, 3, 7)[:, None]
     return x6, cols9
+
+
+def _image_view(x, g, layout):
+    """The ``x6`` view ``(n, c, s0, s1, s2, v)`` of an image (see :func:`_views`)."""
+    if layout == "cs231n":
+        return x.transpose(1, 2, 3, 0)[None, :, None]
+    if layout == "6d":
+        return x[(slice(None), slice(None), None, Ellipsis, None)]
+    lead = (None,) * (3 - g.d)
+    if g.channel_axis == 1:
+        return x[(slice(None), slice(None)) + lead + (Ellipsis, None)]
+    return x[(slice(None), None) + lead]
 
 
 def _layout(layout):
@@ -114,13 +127,14 @@ def _layout(layout):
 # the two core operations, on checked arguments
 # --------------------------------------------------------------------------
 
-def _check_out(out, shape, dtype, source, source_name):
+def _check_out(out, shape, dtype, source, source_name, why=None):
     """Check a caller-supplied output array; return it."""
     check_array(out, "out")
     if out.shape != tuple(shape):
         raise ValueError(f"out has shape {out.shape}, expected {tuple(shape)}")
     if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype}, expected {dtype} (the dtype of {source_name})")
+        why = why or f"the dtype of {source_name}"
+        raise TypeError(f"out has dtype {out.dtype}, expected {dtype} ({why})")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
     if not out.flags.writeable:
@@ -130,8 +144,13 @@ def _check_out(out, shape, dtype, source, source_name):
     return out
 
 
-def _gather(x, g, layout, out=None):
-    """im2col of a checked batched ``x`` with window geometry ``g`` into a new array (or ``out``)."""
+def _gather(x, g, layout, out=None, mode="zeros", value=None):
+    """im2col of a checked batched ``x`` with window geometry ``g`` into a new array (or ``out``).
+
+    ``mode`` is a checked padding mode (:mod:`._padding`), ``value`` the
+    checked fill of "constant": the zero-padded gather runs, then only the
+    border taps are rewritten.
+    """
     g = _window(g)
     x = _native(x)
     shape = check_alloc(_cols_shape(g, layout), x.dtype, "cols")
@@ -141,8 +160,16 @@ def _gather(x, g, layout, out=None):
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x6, cols9 = _views(x, cols, g, layout)
-        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec())
+        if mode == "zeros":
+            _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec())
+        else:
+            _padding.gather_padded(x6, cols9, g.kernel_spec(), mode, value, _gather_any)
     return cols
+
+
+def _gather_any(x6, cols9, spec):
+    """``gather`` on the backend that takes these views."""
+    _backend.for_gather(x6, cols9).gather(x6, cols9, spec)
 
 
 def _accumulate(cols, g, layout, out=None):
@@ -158,15 +185,198 @@ def _accumulate(cols, g, layout, out=None):
         x[...] = 0
     elif x.size:
         x6, cols9 = _views(x, cols, g, layout)
-        spec = g.kernel_spec()
-        if cols.dtype.kind == "c" and _backend.for_accumulate(x6.real, cols9.real) is not _numpy:
-            # complex sums are two real sums: the C kernel on the real and
-            # imaginary views (strided by 2), the same bits as NumPy's
-            _backend.for_accumulate(x6.real, cols9.real).accumulate(cols9.real, x6.real, spec)
-            _backend.for_accumulate(x6.imag, cols9.imag).accumulate(cols9.imag, x6.imag, spec)
-        else:
-            _backend.for_accumulate(x6, cols9).accumulate(cols9, x6, spec)
+        _sum_into(cols9, x6, g.kernel_spec())
     return x
+
+
+def _sum_into(cols9, x6, spec):
+    """Overwrite ``x6`` with the fold of ``cols9`` (any dtypes ``x6 += cols9`` accepts).
+
+    The C kernels take the pairs of ``_cext.ACCUMULATE_PAIRS``; any other
+    pair runs on the NumPy twin.  Complex sums are real sums, component by
+    component (the same bits as NumPy's complex add): channels last as one
+    real sum over 2*C interleaved components (the same window-major order
+    NumPy's twin takes for these arrays), otherwise two sums on the real
+    and imaginary views.
+    """
+    if x6.dtype.kind == "c" and cols9.dtype == x6.dtype and \
+            _backend.for_accumulate(x6.real, cols9.real) is not _numpy:
+        if _numpy._window_major(x6, cols9, spec):
+            xr = x6.view(x6.real.dtype)
+            cr = cols9.view(cols9.real.dtype)
+            _backend.for_accumulate(xr, cr).accumulate(cr, xr, spec)
+        else:
+            for part in ("real", "imag"):
+                xp, cp = getattr(x6, part), getattr(cols9, part)
+                _backend.for_accumulate(xp, cp).accumulate(cp, xp, spec)
+        return
+    _backend.for_accumulate(x6, cols9).accumulate(cols9, x6, spec)
+
+
+# --------------------------------------------------------------------------
+# fold's dtype policy, padding modes and reduction
+# --------------------------------------------------------------------------
+
+def _sum_type(dtype):
+    """The accumulator np.sum uses for ``dtype``: int64 for bool and signed
+    integers, uint64 for unsigned, float32 for float16, else ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "bi":
+        return np.dtype(np.int64)
+    if dtype.kind == "u":
+        return np.dtype(np.uint64)
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    return dtype
+
+
+def _check_dtype(dtype, reduction):
+    """``dtype=`` of fold/col2im as an np.dtype (None stays None)."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numeric NumPy dtype, got {dtype!r}") from None
+    if dt.kind not in "biufc":
+        raise TypeError(f"dtype must be a numeric NumPy dtype, got {dt} ({dtype!r})")
+    if reduction == "mean" and dt.kind not in "fc":
+        raise ValueError(
+            f"dtype must be a floating or complex dtype with reduction=\"mean\", got {dt}"
+        )
+    return dt.newbyteorder("=")
+
+
+def _fold_dtypes(cols_dtype, dtype=None, reduction="sum", policy=True):
+    """``(accumulator, result)`` dtypes of a fold of ``cols_dtype`` columns.
+
+    With ``policy`` (fold, col2im in the torch layout) the sum is np.sum's:
+    bool and signed integers in int64, unsigned in uint64, float16 in float32
+    returned as float16, other types in their own.  Without it (the course
+    layouts), the result keeps the dtype of the columns.  ``dtype`` chooses
+    the result (and, float16 aside, the accumulator), as np.sum's does.
+    "mean" of bool/integer columns returns float64.
+    """
+    cols_dtype = np.dtype(cols_dtype)
+    if dtype is not None:
+        return _sum_type(dtype) if dtype == np.float16 else dtype, dtype
+    if not policy:
+        return cols_dtype, cols_dtype
+    acc = _sum_type(cols_dtype)
+    if cols_dtype == np.float16:
+        return acc, cols_dtype
+    if reduction == "mean" and acc.kind in "iu":
+        return acc, np.dtype(np.float64)
+    return acc, acc
+
+
+def _fold_options(padding_mode, reduction, dtype):
+    mode = _padding.check_mode(padding_mode)
+    reduction = _padding.check_reduction(reduction)
+    return mode, reduction, _check_dtype(dtype, reduction)
+
+
+def _unfold_options(padding_mode, value, dtype):
+    """Checked ``(mode, value)`` of unfold/im2col; ``value`` cast to ``dtype``."""
+    mode = _padding.check_mode(padding_mode, value)
+    if mode == "constant":
+        value = _padding.check_value(value, np.dtype(dtype).newbyteorder("="))
+    return mode, value
+
+
+def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, policy=True):
+    """fold/col2im of checked ``cols`` with a padding mode, a reduction and a dtype policy.
+
+    Reading modes (reflect, replicate, circular) sum into an image of the
+    padded size, fold its border back (:func:`._padding.fold_border`) and
+    crop; "mean" divides by the separable count of :func:`._padding.coverage`.
+    """
+    cols = _native(cols)
+    acc, res = _fold_dtypes(cols.dtype, dtype, reduction, policy)
+    shape = check_alloc(g.image_shape(), res, "output")
+    if out is None:
+        x = np.empty(shape, dtype=res)
+    else:
+        x = _check_out(out, shape, res, cols, "cols",
+                       None if res == cols.dtype else f"fold's result type for {cols.dtype} cols")
+    if x.size == 0:
+        return x
+    if cols.size == 0:
+        x[...] = 0
+        return x
+    if np.promote_types(acc, cols.dtype) != acc:
+        cols = cols.astype(acc)  # e.g. float cols with dtype=int64: np.sum casts first too
+    spec = g.kernel_spec()
+    x6 = _image_view(x, g, layout)
+    lead = 3 - g.d
+    reading = mode in _padding.READING_MODES and any(lo or hi for lo, hi in g.pad)
+    if reading:
+        size = tuple(s + lo + hi for s, (lo, hi) in zip(g.size, g.pad))
+        gp = g._replace(size=size, pad=((0, 0),) * g.d)
+        work = np.empty(check_alloc(gp.image_shape(), acc, "output"), dtype=acc)
+        w6, cols9 = _views(work, cols, gp, layout)
+        _sum_into(cols9, w6, gp.kernel_spec())
+        for a, (n, (lo, hi)) in enumerate(zip(g.size, g.pad)):
+            axis = 2 + lead + a
+            _padding.fold_border(w6, axis, n, lo, hi, mode)
+            w6 = w6[_padding._along(6, axis, slice(lo, lo + n))]
+        inner6 = w6
+    elif acc == res:
+        x6, cols9 = _views(x, cols, g, layout)
+        _sum_into(cols9, x6, spec)
+        inner6 = x6
+    else:
+        work = np.empty(shape, dtype=acc)
+        inner6, cols9 = _views(work, cols, g, layout)
+        _sum_into(cols9, inner6, spec)
+    if reduction == "mean":
+        pads = ((0, 0),) * lead + tuple(g.pad)
+        real = np.dtype(np.float64) if acc.kind in "biu" else np.dtype(acc.type(0).real.dtype)
+        # an uncovered pixel has a zero factor and a zero sum: any divisor
+        # gives 0 there, so each factor is clamped to 1 before the product
+        c0, c1, c2 = (np.maximum(c, 1).astype(real) for c in _padding.coverage(spec, mode, pads))
+        count = np.multiply.outer(np.multiply.outer(c0, c1), c2)[None, None, :, :, :, None]
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.divide(inner6, count, out=x6, casting="unsafe")
+    elif inner6 is not x6:
+        np.copyto(x6, inner6, casting="unsafe")
+    return x
+
+
+def backend_for(dtype: DTypeLike, operation: str = "unfold") -> str:
+    """``"c"`` or ``"numpy"``: which kernels run ``operation`` on data of ``dtype`` now.
+
+    ``im2col_ext.backend`` names the active backend; this says whether a
+    given dtype actually takes its compiled path (aligned arrays assumed;
+    non-native byte order is converted first, so it answers as native).
+
+    Parameters
+    ----------
+    dtype : dtype of ``x`` (unfold) or of ``cols`` (fold)
+    operation : {"unfold", "im2col", "fold", "col2im"}
+        "unfold"/"im2col" is a gather (any layout, any padding mode: the
+        border strips use the same kernel); "fold"/"col2im" the sum of
+        :func:`fold` with its default accumulator (np.sum's).
+    """
+    dt = np.dtype(dtype).newbyteorder("=")
+    if operation in ("unfold", "im2col"):
+        gather = True
+    elif operation in ("fold", "col2im"):
+        gather = False
+    else:
+        raise ValueError(
+            f"operation must be one of ('unfold', 'im2col', 'fold', 'col2im'), got {operation!r}"
+        )
+    active = _backend.active
+    if active is _numpy:
+        return "numpy"
+    if gather:
+        return "c" if dt.itemsize in active.GATHER_ITEMSIZES else "numpy"
+    acc = _sum_type(dt).newbyteorder("=")
+    src = dt if np.promote_types(acc, dt) == acc else acc
+    if acc.kind == "c" and src == acc:
+        acc = src = np.dtype(acc.type(0).real.dtype)
+    return "c" if (src.str, acc.str) in active.ACCUMULATE_PAIRS else "numpy"
 
 
 def _check_cols(cols, expected, name="cols"):
@@ -188,18 +398,19 @@ def _check_cols(cols, expected, name="cols"):
 # modern API
 # --------------------------------------------------------------------------
 
-def _image_window(x_shape, kernel_size, stride, padding, dilation, channel_axis, batched=True):
-    """The Window of an image of shape ``x_shape`` (batched: d+2 dims)."""
+def _image_window(x_shape, kernel_size, stride, padding, dilation, channel_axis, batched=True,
+                  name="x"):
+    """The Window of an image of shape ``x_shape`` (batched: d+2 dims); ``name`` for messages."""
     ndim = len(x_shape)
     d = spatial_rank(kernel_size, ndim + (0 if batched else 1))
     channel_axis = as_channel_axis(channel_axis)
     want = d + 2 if batched else d + 1
     if ndim != want:
         what = "batched " if batched else ""
+        got = f"shape {tuple(x_shape)}" if name == "x" else f"{tuple(x_shape)}"
         raise ValueError(
-            f"x must be {want}-D for {d}-D windows ({what}(N, C, *spatial) or "
-            f"(N, *spatial, C)), got shape {tuple(x_shape)}; the spatial rank comes "
-            "from len(kernel_size)"
+            f"{name} must be {want}-D for {d}-D windows ({what}(N, C, *spatial) or "
+            f"(N, *spatial, C)), got {got}; the spatial rank comes from len(kernel_size)"
         )
     if channel_axis == 1:
         n, c, size = x_shape[0], x_shape[1], tuple(x_shape[2:])
@@ -217,8 +428,9 @@ def _check_2d_layout(layout, g):
         )
 
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
-           channel_axis=1, out=None):
+def im2col(x: ArrayLike, kernel_size: IntOrSeq, stride: IntOrSeq = 1, padding: Padding = 0,
+           dilation: IntOrSeq = 1, layout: str = "torch", *, channel_axis: int = 1,
+           padding_mode: str = "zeros", value: Any = None, out: Optional[Array] = None) -> Array:
     """Columns of every sliding window of a batched ``x`` in the given layout.
 
     Parameters
@@ -231,6 +443,7 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
     layout : {"torch", "cs231n", "6d"}
         See the module docstring; "cs231n" and "6d" are 2-D, channels-first.
     channel_axis : {1, -1}
+    padding_mode, value : see :func:`unfold`
     out : ndarray, optional
         A C-contiguous array of the result's shape and dtype to write into
         (saves the allocation, whose page faults cost as much as the
@@ -241,21 +454,30 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
     cols : ndarray of ``x.dtype`` (``out`` when given)
     """
     layout = _layout(layout)
-    check_array(x, "x")
+    x = as_array(x, "x")
+    mode, value = _unfold_options(padding_mode, value, x.dtype)
     g = _image_window(x.shape, kernel_size, stride, padding, dilation, channel_axis)
     _check_2d_layout(layout, g)
-    return _gather(x, g, layout, out)
+    _padding.check_pads(g, mode)
+    return _gather(x, g, layout, out, mode, value)
 
 
-def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="torch", *,
-           channel_axis=1, out=None):
+def col2im(cols: ArrayLike, x_shape: Sequence[int], kernel_size: IntOrSeq, stride: IntOrSeq = 1,
+           padding: Padding = 0, dilation: IntOrSeq = 1, layout: str = "torch", *,
+           channel_axis: int = 1, padding_mode: str = "zeros", reduction: str = "sum",
+           dtype: DTypeLike = None, out: Optional[Array] = None) -> Array:
     """Adjoint of :func:`im2col`: sum every column element back into an image of shape ``x_shape``.
 
+    ``padding_mode``, ``reduction`` and ``dtype`` are those of :func:`fold`.
+    In the torch layout the result type follows :func:`fold` (np.sum's
+    accumulator); the course layouts "cs231n" and "6d" keep the dtype of
+    ``cols`` (integer sums wrap around) unless ``dtype`` is given.
     ``out``, if given, is a C-contiguous array of shape ``x_shape`` and the
-    dtype of ``cols`` that is overwritten with the result.
+    result's dtype that is overwritten with the result.
     """
     layout = _layout(layout)
-    check_array(cols, "cols")
+    cols = as_array(cols, "cols")
+    mode, reduction, dtype = _fold_options(padding_mode, reduction, dtype)
     if isinstance(x_shape, (str, bytes)) or x_shape is None:
         raise TypeError(f"x_shape must be a sequence of ints, got {x_shape!r}")
     try:
@@ -263,13 +485,17 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, layout="
     except TypeError:
         raise TypeError(f"x_shape must be a sequence of ints, got {type(x_shape).__name__}") from None
     shape = as_shape(x_shape, "x_shape", ndim)
-    g = _image_window(shape, kernel_size, stride, padding, dilation, channel_axis)
+    g = _image_window(shape, kernel_size, stride, padding, dilation, channel_axis,
+                      name="x_shape")
     _check_2d_layout(layout, g)
+    _padding.check_pads(g, mode)
     _check_cols(cols, _cols_shape(g, layout))
-    return _accumulate(cols, g, layout, out)
+    return _fold(cols, g, layout, out, mode, reduction, dtype, policy=layout == "torch")
 
 
-def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, out=None):
+def unfold(x: ArrayLike, kernel_size: IntOrSeq, dilation: IntOrSeq = 1, padding: Padding = 0,
+           stride: IntOrSeq = 1, *, channel_axis: int = 1, padding_mode: str = "zeros",
+           value: Any = None, out: Optional[Array] = None) -> Array:
     """``torch.nn.functional.unfold`` on NumPy arrays, for 1-D, 2-D and 3-D windows.
 
     Parameters
@@ -284,6 +510,18 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, o
         "same" is TensorFlow's rule: ``ceil(size / stride)`` windows per axis,
         the extra padding on the high side when odd.
     channel_axis : {1, -1}
+    padding_mode : {"zeros", "constant", "reflect", "replicate", "circular"}
+        What the padding reads (torch's names): zeros; ``value``; the input
+        mirrored without repeating the edge (numpy.pad's "reflect", padding
+        smaller than the input on every axis); the edge pixel (numpy.pad's
+        "edge"); the input wrapped around (numpy.pad's "wrap", padding at
+        most the input size).  No padded copy of ``x`` is made: the border
+        taps are rewritten after the zero-padded gather, at a cost
+        proportional to the border.
+    value : scalar, optional
+        The fill of ``padding_mode="constant"`` (default 0); it must be
+        representable in ``x.dtype`` exactly (ValueError otherwise) and is
+        refused with any other mode.
     out : ndarray, optional
         C-contiguous, of the result's shape and dtype: written and returned.
 
@@ -296,7 +534,8 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, o
         ``K = prod(kernel_size)``, ``L`` = number of windows (row-major).
         The dtype of ``x``.
     """
-    check_array(x, "x")
+    x = as_array(x, "x")
+    mode, value = _unfold_options(padding_mode, value, x.dtype)
     d = spatial_rank(kernel_size, x.ndim)
     batched = x.ndim == d + 2
     if not batched and x.ndim != d + 1:
@@ -306,16 +545,19 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1, o
         )
     xb = x if batched else x[None]
     g = _image_window(xb.shape, kernel_size, stride, padding, dilation, channel_axis)
+    _padding.check_pads(g, mode)
     if out is not None and not batched:
         check_array(out, "out", 2)
-        _gather(xb, g, "torch", out[None])
+        _gather(xb, g, "torch", out[None], mode, value)
         return out
-    cols = _gather(xb, g, "torch", out)
+    cols = _gather(xb, g, "torch", out, mode, value)
     return cols if batched else cols[0]
 
 
-def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
-         out=None):
+def fold(cols: ArrayLike, output_size: IntOrSeq, kernel_size: IntOrSeq, dilation: IntOrSeq = 1,
+         padding: Padding = 0, stride: IntOrSeq = 1, *, channel_axis: int = 1,
+         padding_mode: str = "zeros", reduction: str = "sum", dtype: DTypeLike = None,
+         out: Optional[Array] = None) -> Array:
     """``torch.nn.functional.fold`` on NumPy arrays (the adjoint of :func:`unfold`), 1-D to 3-D.
 
     Parameters
@@ -327,15 +569,33 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, cha
     kernel_size, dilation, padding, stride, channel_axis : as :func:`unfold`
         The spatial rank is ``len(kernel_size)``, else ``len(output_size)``,
         else 2.
+    padding_mode : {"zeros", "constant", "reflect", "replicate", "circular"}
+        The mode :func:`unfold` read the columns with.  fold is its exact
+        adjoint: a column element read from a mirrored, edge or wrapped
+        position is added back to the pixel it was read from; "zeros" and
+        "constant" drop the padding taps.
+    reduction : {"sum", "mean"}
+        "mean" divides every pixel by the number of column elements added
+        into it (under ``padding_mode``), so ``fold(unfold(x), ...,
+        reduction="mean")`` gives back ``x`` wherever a window covers it;
+        uncovered pixels are 0.  The count is separable (a product of 1-D
+        counts), so "mean" costs one extra pass over the image.
+    dtype : dtype, optional
+        The result type, and the accumulator, as np.sum's ``dtype``.  By
+        default the sum is np.sum's: bool and signed integers in int64,
+        unsigned in uint64, float16 in float32 (returned as float16), floats
+        and complex in their own type.  "mean" of bool/integer columns
+        returns float64, and its ``dtype`` must be floating or complex.
     out : ndarray, optional
         C-contiguous, of the result's shape and dtype: written and returned.
 
     Returns
     -------
     ndarray, (N, C, *output_size) or (N, *output_size, C) (unbatched without
-    N); the dtype of ``cols``.
+    N), of the dtype described under ``dtype``.
     """
-    check_array(cols, "cols", (2, 3))
+    cols = as_array(cols, "cols", (2, 3))
+    mode, reduction, dtype = _fold_options(padding_mode, reduction, dtype)
     channel_axis = as_channel_axis(channel_axis)
     d = spatial_rank(kernel_size, output_size=output_size)
     batched = cols.ndim == 3
@@ -360,11 +620,12 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1, *, cha
             f"cols has {length} windows ({where}), but output_size {size} "
             f"with these parameters gives {'*'.join(map(str, g.out))} = {g.L}"
         )
+    _padding.check_pads(g, mode)
     if out is not None and not batched:
         check_array(out, "out", d + 1)
-        _accumulate(c3, g, "torch", out[None])
+        _fold(c3, g, "torch", out[None], mode, reduction, dtype)
         return out
-    x = _accumulate(c3, g, "torch", out)
+    x = _fold(c3, g, "torch", out, mode, reduction, dtype)
     return x if batched else x[0]
 
 
@@ -380,7 +641,9 @@ def _cs231n_geometry(x_shape, field_height, field_width, padding, stride):
     return conv_geometry(n, c, h, w, (fh, fw), s, p, 1)
 
 
-def get_im2col_indices(x_shape, field_height, field_width, padding=1, stride=1, verbose=0):
+def get_im2col_indices(x_shape: Sequence[int], field_height: int, field_width: int,
+                       padding: int = 1, stride: int = 1,
+                       verbose: Any = 0) -> Tuple[Array, Array, Array]:
     """cs231n's index triple ``(k, i, j)``: ``x_padded[:, k, i, j]`` gathers every window.
 
     ``k`` has shape ``(C*fh*fw, 1)``; ``i`` and ``j`` have shape
@@ -399,8 +662,9 @@ def get_im2col_indices(x_shape, field_height, field_width, padding=1, stride=1, 
     return k, i, j
 
 
-def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=False, *,
-                   out=None):
+def im2col_indices(x: Array, field_height: int, field_width: int, padding: int = 1,
+                   stride: int = 1, verbose: Any = False, *,
+                   out: Optional[Array] = None) -> Array:
     """cs231n's ``im2col_indices``: columns ``(C*fh*fw, oh*ow*N)``, the batch fastest.
 
     ``out`` (an extension): a C-contiguous array of that shape and
@@ -411,8 +675,9 @@ def im2col_indices(x, field_height, field_width, padding=1, stride=1, verbose=Fa
     return _gather(x, g, "cs231n", out)
 
 
-def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1, stride=1,
-                   verbose=False, *, out=None):
+def col2im_indices(cols: Array, x_shape: Sequence[int], field_height: int = 3,
+                   field_width: int = 3, padding: int = 1, stride: int = 1,
+                   verbose: Any = False, *, out: Optional[Array] = None) -> Array:
     """cs231n's ``col2im_indices``: the adjoint of :func:`im2col_indices`.
 
     Returns an array of shape ``x_shape`` and the dtype of ``cols``.  ``cols``
@@ -500,6 +765,7 @@ def avg_pool_scatter(dout, g):
 __all__ = [
     "Geometry",
     "LAYOUTS",
+    "backend_for",
     "im2col",
     "col2im",
     "unfold",

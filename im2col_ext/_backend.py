@@ -14,6 +14,7 @@ float16, complex, ...) and unaligned data go to the NumPy kernels.
 
 import importlib
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -59,6 +60,38 @@ def _import_compiled():
             os.environ.pop(key, None)
 
 
+def _fallback_reason(exc):
+    """What is wrong when ``_cext`` does not import, and what to run about it.
+
+    Three cases: a source checkout whose extension was never built (the
+    usual one: ``python`` started in the clone's root imports ./im2col_ext),
+    a built file that does not load (another Python's build, a missing
+    library), and an installed package whose build fell back (no compiler).
+    """
+    pkg_dir = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(pkg_dir)
+    built = sorted(f for f in os.listdir(pkg_dir)
+                   if f.startswith("_cext.") and f.endswith((".so", ".pyd")))
+    in_checkout = (os.path.isfile(os.path.join(root, "setup.py"))
+                   and os.path.isdir(os.path.join(root, "src_c")))
+    if in_checkout and not built:
+        return (f"im2col_ext is imported from the source checkout {root}, whose C extension "
+                f"is not built (no im2col_ext/_cext.*.so there). Build it in place with "
+                f"`make build` (or `{os.path.basename(sys.executable)} -m pip install -e .`) "
+                f"in {root}")
+    if built:
+        where = "the source checkout" if in_checkout else "the installed package"
+        todo = ("`make build` there" if in_checkout else
+                "reinstall im2col-ext for this Python")
+        return (f"the compiled extension in {where} ({', '.join(built)} in {pkg_dir}) does not "
+                f"load on this Python {sys.version.split()[0]}: {exc}. Rebuild it: {todo}")
+    return (f"im2col_ext in {pkg_dir} was installed without its C extension: the build "
+            f"fell back when it was installed (usually: no C compiler). Install a C compiler "
+            f"(Debian/Ubuntu: apt-get install gcc python3-dev) and reinstall with "
+            f"`pip install --force-reinstall --no-deps --no-cache-dir im2col-ext` "
+            f"(IM2COL_EXT_REQUIRE_C=1 makes a failed build an error that says why)")
+
+
 requested = _requested()
 compiled = None  # the _cext module, when it imported
 import_error = None  # why it did not
@@ -71,14 +104,12 @@ if requested != "numpy":
         if requested == "c":
             raise ImportError(
                 f"{ENV_VAR}=c but the compiled extension im2col_ext._cext is not "
-                f"available ({exc}). Reinstall with a C compiler "
-                "(IM2COL_EXT_REQUIRE_C=1 pip install im2col-ext makes a failed "
-                f"build an error) or set {ENV_VAR}=numpy."
+                f"available: {_fallback_reason(exc)}; or set {ENV_VAR}=numpy."
             ) from exc
         warnings.warn(
-            "im2col_ext: the compiled extension is not available "
-            f"({exc}); using the NumPy backend, which is several times slower. "
-            f"Set {ENV_VAR}=numpy to silence this warning.",
+            f"im2col_ext is using its NumPy backend, several times slower than the C "
+            f"kernels: {_fallback_reason(exc)}. (Set {ENV_VAR}=numpy to use NumPy on "
+            f"purpose and silence this warning.)",
             PerformanceWarning,
             stacklevel=3,
         )

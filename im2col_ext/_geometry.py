@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = [
+    "as_array",
     "Window",
     "window",
     "spatial_rank",
@@ -132,6 +133,23 @@ def check_array(x, name, ndim=None, kinds="biufc"):
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got shape {x.shape}")
     return x
+
+
+def as_array(x, name, ndim=None, kinds="biufc"):
+    """``x`` as an ndarray (array-likes converted once, keeping their own dtype), checked.
+
+    Lists, tuples and objects with ``__array__`` (a CPU torch tensor, say)
+    are accepted as NumPy functions accept them; strings, ``None`` and
+    anything that becomes an object or string array are a ``TypeError``.
+    """
+    if not isinstance(x, np.ndarray):
+        if x is None or isinstance(x, (str, bytes)):
+            raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be an array-like of numbers: {exc}") from None
+    return check_array(x, name, ndim, kinds)
 
 
 def check_alloc(shape, dtype, name):
@@ -404,3 +422,195 @@ def from_geometry(g):
     return Window(g.n, g.c, (g.h, g.w), (g.kh, g.kw), (g.sh, g.sw), (g.dh, g.dw),
                   ((g.ph, g.ph), (g.pw, g.pw)), (g.oh, g.ow), 1)
 
+
+# --- layer geometry ---
+# Window arithmetic of im2col_ext.layers, on top of :func:`window`: the
+# channel axis of a layer input, groups, pooling output sizes with
+# ceil_mode and their divisors, the transposed convolution's output size and
+# the unpooling output size.  Everything is checked here with errors naming
+# the argument; the layers only move data.
+
+def layer_split(shape, channel_axis):
+    """``(n, c, spatial size)`` of a batched layer input of ``shape``."""
+    if channel_axis == 1:
+        return shape[0], shape[1], tuple(shape[2:])
+    return shape[0], shape[-1], tuple(shape[1:-1])
+
+
+def layer_join(n, c, size, channel_axis):
+    """The batched array shape of ``n`` images of ``c`` channels and spatial ``size``."""
+    if channel_axis == 1:
+        return (n, c) + tuple(size)
+    return (n,) + tuple(size) + (c,)
+
+
+def layer_groups(groups, c_in, c_out=None, name_in="x channels", name_out="filters"):
+    """``groups`` checked: a positive int dividing both channel counts."""
+    g = as_int(groups, "groups", 1)
+    if c_out is None:
+        c_out = c_in
+    if c_in % g or c_out % g:
+        raise ValueError(
+            f"groups={g} must divide both the input channels ({c_in}, {name_in}) "
+            f"and the output channels ({c_out}, {name_out})"
+        )
+    return g
+
+
+def _no_string(padding, name="padding"):
+    if isinstance(padding, str):
+        raise ValueError(
+            f"{name} must be an int or a sequence of ints; {padding!r} is not defined here"
+        )
+
+
+def pool_window(n, c, size, kernel_size, stride=None, padding=0, dilation=1,
+                ceil_mode=False, *, channel_axis=1):
+    """Checked :class:`Window` of a pooling layer, as torch sizes it.
+
+    ``out = (in + 2p - dilation*(k-1) - 1 [+ stride-1 with ceil_mode]) // stride + 1``,
+    and with ``ceil_mode`` the last window must start inside the input or the
+    low padding (else it is dropped).  ``padding`` is at most half the kernel
+    (torch's rule).  The returned ``pad`` holds the low padding and the high
+    padding the last window needs (possibly more than ``padding`` with
+    ``ceil_mode``, or less when the windows stop short of the end), so an
+    unfold with that padding yields exactly ``out`` windows.
+    """
+    d = len(size)
+    channel_axis = as_channel_axis(channel_axis)
+    kernel = as_ints(kernel_size, "kernel_size", d, 1)
+    stride = kernel if stride is None else as_ints(stride, "stride", d, 1)
+    _no_string(padding)
+    pad = as_ints(padding, "padding", d, 0)
+    dilation = as_ints(dilation, "dilation", d, 1)
+    if not isinstance(ceil_mode, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(
+            f"padding should be at most half of kernel_size: got padding {pad} for "
+            f"kernel_size {kernel} (limit {tuple(k // 2 for k in kernel)})"
+        )
+    if any(i < 1 for i in size):
+        raise ValueError(f"the input's spatial size must be positive, got {tuple(size)}")
+    out, pads = [], []
+    for a, (i, k, s, p, dl) in enumerate(zip(size, kernel, stride, pad, dilation)):
+        span = dl * (k - 1) + 1
+        if i + 2 * p + span + s > _INDEX_LIMIT:
+            raise ValueError(f"window parameters along {_AXIS_NAMES[d][a]} are too large")
+        o = (i + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= i + p:
+            o -= 1
+        if o < 1:
+            raise ValueError(
+                f"kernel does not fit along {_AXIS_NAMES[d][a]}: effective kernel size "
+                f"{span} (kernel {k}, dilation {dl}) is larger than the padded input "
+                f"size {i + 2 * p} (size {i} + 2*padding {p})"
+            )
+        out.append(o)
+        pads.append((p, max((o - 1) * s + span - i - p, 0)))
+    return Window(n, c, tuple(size), kernel, stride, dilation, tuple(pads), tuple(out),
+                  channel_axis)
+
+
+def pool_divisors(win, padding, count_include_pad=True, divisor_override=None):
+    """Per-window divisors of average pooling, shape ``win.out``, as torch computes them.
+
+    A window is clipped to the input plus ``padding`` on each side (the
+    extra ``ceil_mode`` window can reach beyond it); ``count_include_pad``
+    counts the padded part of that, otherwise only the pixels of the input.
+    ``divisor_override`` replaces them all.
+    """
+    if divisor_override is not None:
+        v = as_int(divisor_override, "divisor_override", 1)
+        return np.full(win.out, v, dtype=np.int64)
+    total: np.ndarray = np.ones((), dtype=np.int64)
+    for a, (i, k, s, (lo, _), o) in enumerate(zip(win.size, win.kernel, win.stride,
+                                                  win.pad, win.out)):
+        start = np.arange(o, dtype=np.int64) * s - lo
+        end = np.minimum(start + k, i + padding[a])
+        if count_include_pad:
+            cnt = end - start
+        else:
+            cnt = np.minimum(end, i) - np.maximum(start, 0)
+        total = np.multiply.outer(total, cnt)
+    return total
+
+
+def conv_transpose_window(n, c_in, size, c_out, kernel, stride=1, padding=0,
+                          output_padding=0, dilation=1, *, channel_axis=1):
+    """``(out_size, window)`` of a transposed convolution, as torch sizes it.
+
+    ``out = (in - 1)*stride - low - high + dilation*(k - 1) + output_padding + 1``
+    per axis (torch's ``padding`` p is ``low = high = p``; ``(low, high)``
+    pairs are accepted too, strings are not).  ``output_padding`` must be
+    smaller than the stride or the dilation of its axis.  ``window`` is the
+    convolution window over the output (``c_out`` channels) whose adjoint the
+    transposed convolution is; its ``out`` is ``in`` plus the windows that
+    an ``output_padding >= stride`` adds (no input pixel feeds those).
+    """
+    d = len(size)
+    kernel = as_ints(kernel, "kernel_size", d, 1)
+    stride = as_ints(stride, "stride", d, 1)
+    dilation = as_ints(dilation, "dilation", d, 1)
+    _no_string(padding)
+    pad = as_pads(padding, "padding", d)
+    opad = as_ints(output_padding, "output_padding", d, 0)
+    if any(i < 1 for i in size):
+        raise ValueError(f"x must have a positive spatial size, got {tuple(size)}")
+    out_size = []
+    for a, (i, k, s, (lo, hi), op, dl) in enumerate(
+            zip(size, kernel, stride, pad, opad, dilation)):
+        axis = _AXIS_NAMES[d][a]
+        if not (op < s or op < dl):
+            raise ValueError(
+                f"output_padding must be smaller than either stride or dilation "
+                f"(along {axis}: output_padding {op}, stride {s}, dilation {dl})"
+            )
+        o = (i - 1) * s - lo - hi + dl * (k - 1) + op + 1
+        if o < 1:
+            raise ValueError(
+                f"the transposed convolution's output size along {axis} is {o}, not "
+                f"positive (input {i}, kernel {k}, stride {s}, padding {(lo, hi)}, "
+                f"dilation {dl})"
+            )
+        out_size.append(o)
+    win = window(n, c_out, tuple(out_size), kernel, stride, pad, dilation,
+                 channel_axis=channel_axis)
+    return tuple(out_size), win
+
+
+def unpool_size(size, kernel_size, stride=None, padding=0, output_size=None):
+    """The output spatial size of max unpooling, checked as torch checks it.
+
+    The default size is ``(in - 1)*stride + kernel - 2*padding``;
+    ``output_size`` (d entries, or d + 2 with the batch and channel axes
+    first, ignored) must lie strictly within ``stride`` of it.
+    """
+    d = len(size)
+    kernel = as_ints(kernel_size, "kernel_size", d, 1)
+    stride = kernel if stride is None else as_ints(stride, "stride", d, 1)
+    _no_string(padding)
+    pad = as_ints(padding, "padding", d, 0)
+    default = tuple((i - 1) * s + k - 2 * p for i, s, k, p in zip(size, stride, kernel, pad))
+    if output_size is None:
+        out = default
+    else:
+        if isinstance(output_size, (str, bytes)) or not hasattr(output_size, "__len__"):
+            raise TypeError(f"output_size must be a sequence of {d} ints, got {output_size!r}")
+        items = list(output_size)
+        if len(items) == d + 2:
+            items = items[2:]
+        if len(items) != d:
+            raise ValueError(
+                f"output_size must have {d} entries (or {d + 2}), got {len(items)}"
+            )
+        out = tuple(as_int(v, f"output_size[{i}]", 1) for i, v in enumerate(items))
+        for a, (o, df, s) in enumerate(zip(out, default, stride)):
+            if not df - s < o < df + s:
+                raise ValueError(
+                    f"output_size[{a}] = {o} is invalid: it must be between "
+                    f"{df - s + 1} and {df + s - 1} (default {df})"
+                )
+    if any(o < 1 for o in out):
+        raise ValueError(f"max_unpool output size {out} is not positive")
+    return out

@@ -25,12 +25,24 @@ import numpy as np
 name = "numpy"
 
 
-def _taps(spec):
-    """``(k, slices)`` of every tap ``k`` (row-major): the slices of the
-    padded image that tap ``k`` reads for every window."""
+def _window_major(x6, cols9, spec):
+    """The C kernels' channels-last condition (``i2c_window_major``), under
+    which their accumulation takes the taps in reverse row-major order."""
+    v = x6.shape[5]
+    xi, ci = x6.itemsize, cols9.itemsize
+    return (v > 1 and x6.strides[5] == xi and cols9.strides[8] == ci
+            and x6.strides[4] == v * xi and cols9.strides[4] == v * ci and spec[5][2] == 1)
+
+
+def _taps(spec, reverse=False):
+    """``(k, slices)`` of every tap ``k`` (row-major, or reversed): the
+    slices of the padded image that tap ``k`` reads for every window."""
     size, kernel, out, stride, low, dil = spec
     taps = []
-    for k in np.ndindex(*kernel):
+    order = list(np.ndindex(*kernel))
+    if reverse:
+        order.reverse()
+    for k in order:
         taps.append((k, tuple(
             slice(k[a] * dil[a], k[a] * dil[a] + stride[a] * (out[a] - 1) + 1, stride[a])
             for a in range(3))))
@@ -89,9 +101,10 @@ def gather(x6, cols9, spec):
 def accumulate(cols9, x6, spec):
     """Overwrite ``x6`` with the adjoint of :func:`gather` applied to ``cols9``.
 
-    Every pixel is 0 plus its taps' contributions in row-major tap order.
+    Every pixel is 0 plus its taps' contributions in row-major tap order
+    (the C kernels' order; reversed under :func:`_window_major`).
     """
-    taps = _taps(spec)
+    taps = _taps(spec, _window_major(x6, cols9, spec))
     pshape = _padded_shape(spec)
     inner = _interior(spec)
     n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]

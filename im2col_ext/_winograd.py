@@ -84,13 +84,19 @@ ALGORITHMS = ("auto", "gemm", "winograd")
 AUTO_MIN_CHANNELS = 16
 
 
-def applicable(g):
-    """Whether Winograd F(2x2, 3x3) computes the convolution of Geometry ``g``."""
-    return (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) == (3, 3, 1, 1, 1, 1)
+def applicable(win, groups=1, mode="zeros"):
+    """Whether Winograd F(2x2, 3x3) computes the convolution of Window ``win``.
+
+    A 2-D, channels-first, ungrouped convolution with zero padding, a 3x3
+    kernel, stride 1 and no dilation.
+    """
+    return (len(win.kernel) == 2 and win.channel_axis == 1 and groups == 1
+            and mode == "zeros" and tuple(win.kernel) == (3, 3)
+            and tuple(win.stride) == (1, 1) and tuple(win.dilation) == (1, 1))
 
 
-def chosen(algorithm, g, f, dtype):
-    """Whether the conv of Geometry ``g`` with ``f`` filters runs by Winograd.
+def chosen(algorithm, win, f, dtype, groups=1, mode="zeros"):
+    """Whether the convolution of Window ``win`` with ``f`` filters runs by Winograd.
 
     ``algorithm`` is checked here: "auto", "gemm" or "winograd" (which
     raises ``ValueError`` where Winograd does not apply).
@@ -99,22 +105,26 @@ def chosen(algorithm, g, f, dtype):
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     if algorithm == "gemm":
         return False
-    if not applicable(g):
+    if not applicable(win, groups, mode):
         if algorithm == "winograd":
             raise ValueError(
-                "algorithm='winograd' needs a 3x3 kernel, stride 1 and dilation 1; got "
-                f"kernel {g.kh}x{g.kw}, stride {(g.sh, g.sw)}, dilation {(g.dh, g.dw)}")
+                "algorithm='winograd' needs a 2-D channels-first convolution with a 3x3 "
+                "kernel, stride 1, dilation 1, groups 1 and zero padding; got kernel "
+                f"{tuple(win.kernel)}, stride {tuple(win.stride)}, dilation "
+                f"{tuple(win.dilation)}, groups {groups}, padding_mode {mode!r}")
         return False
     if algorithm == "winograd":
         return True
     return (np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
-            and min(g.c, f) >= AUTO_MIN_CHANNELS and g.n * g.c * g.h * g.w > 0)
+            and min(win.c, f) >= AUTO_MIN_CHANNELS and win.n > 0)
 
 
-def geometry(x_shape, padding):
+def geometry(x_shape, padding, out=None):
+    """The :data:`WinoGeometry` of ``x_shape`` (N, C, H, W) with leading padding
+    ``(ph, pw)`` and output size ``out`` (default: the same padding trailing)."""
     n, _, h, w = x_shape
     ph, pw = padding
-    oh, ow = h + 2 * ph - 2, w + 2 * pw - 2
+    oh, ow = out if out is not None else (h + 2 * ph - 2, w + 2 * pw - 2)
     return WinoGeometry(n, h, w, ph, pw, oh, ow, (oh + 1) // 2, (ow + 1) // 2)
 
 
@@ -229,7 +239,7 @@ def tile_array(channels, p, dtype):
     return np.empty((16, row + pad), dtype=dtype)[:, :row].reshape(16, channels, p)
 
 
-def conv2d_forward(x, w, b, padding, dtype):
+def conv2d_forward(x, w, b, padding, dtype, out_size=None):
     """``conv2d(x, w, b, stride=1, padding=padding)`` for 3x3 ``w``, by Winograd F(2x2, 3x3).
 
     Parameters
@@ -237,12 +247,15 @@ def conv2d_forward(x, w, b, padding, dtype):
     x : ndarray, shape (N, C, H, W)
     w : ndarray, shape (F, C, 3, 3)
     b : ndarray, shape (F,), or None
-    padding : pair of ints
+    padding : pair of ints, the leading (top, left) zero padding
     dtype : float32 or float64, the dtype of the computation and the result
+    out_size : pair of ints, optional
+        ``(oh, ow)``; default ``(H + 2*ph - 2, W + 2*pw - 2)`` (the same
+        padding at the end).
 
     Returns
     -------
-    out : ndarray, shape (N, F, H + 2*ph - 2, W + 2*pw - 2)
+    out : ndarray, shape (N, F, oh, ow)
     cache : WinogradCache
         Holds ``x`` itself (the backward pass transforms it again, chunk by
         chunk): do not modify ``x`` in place before the backward pass.
@@ -250,7 +263,7 @@ def conv2d_forward(x, w, b, padding, dtype):
     dtype = np.dtype(dtype)
     x = np.ascontiguousarray(x, dtype=dtype)
     f, c = w.shape[:2]
-    wg = geometry(x.shape, padding)
+    wg = geometry(x.shape, padding, out_size)
     k = _transforms(dtype)
     g = _G.astype(dtype)
     u = np.ascontiguousarray(

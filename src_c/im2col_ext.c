@@ -309,14 +309,15 @@ static void i2c_plane_geom(const i2c_win *w, i2c_geom *g)
     g->cs[6] = w->cs[8];
 }
 
-/* 1 when the window-major plane walks (gather_plane_wm, col2im_plane_wm)
- * apply: channels last, i.e. v contiguous in x and cols, the kx taps of a
- * window adjacent to it in cols and no dilation along w, so that each
- * window row is one run of kw*v elements in both arrays. */
-static int i2c_window_major(const i2c_geom *g)
+/* 1 when the window-major walks (gather_wm, accumulate_wm) apply:
+ * channels last, i.e. v > 1 contiguous in x and cols, x's last spatial
+ * stride and cols' k2 stride equal to v, and no dilation along the last
+ * axis, so that each window row (k0, k1) is one run of k2*v elements in
+ * both arrays. */
+static int i2c_window_major(const i2c_win *w)
 {
-    return g->v > 1 && g->xs[4] == 1 && g->cs[6] == 1 && g->xs[3] == g->v &&
-           g->cs[3] == g->v && g->dw == 1;
+    return w->v > 1 && w->xs[5] == 1 && w->cs[8] == 1 && w->xs[4] == w->v &&
+           w->cs[4] == w->v && w->d[2] == 1;
 }
 
 /* Element types of the gathers: unsigned integers of each size, and a

@@ -84,7 +84,10 @@ void i2c_gather_b16(const void *x, void *cols, const i2c_win *w, int num_threads
 
 /* col2im accumulate: overwrite every element of x with the sum of the
  * column elements that im2col would have read from it (padding dropped),
- * added onto 0 in row-major tap order (k0, k1, k2).  Integer sums wrap
+ * added onto 0 in row-major tap order (k0, k1, k2) -- except that when v > 1
+ * is contiguous in both arrays, x's last spatial stride and cols' k2 stride
+ * are v and d2 == 1 (channels last: the window-major walk, which reads cols
+ * forwards), the taps are taken in REVERSE row-major order.  Integer sums wrap
  * modulo 2**64 (the API accumulates in 64 bits, as np.sum does).
  *   cols : columns, strides w->cs, read only
  *   x    : image, strides w->xs, written                                  */

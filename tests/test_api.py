@@ -44,7 +44,8 @@ def test_unfold_fold_match_reference(case):
     assert cols.dtype == x.dtype
     np.testing.assert_array_equal(cols, expect)  # a gather is exact
     back = im2col_ext.fold(expect, shape[2:], k, dilation=d, padding=p, stride=s)
-    assert back.dtype == x.dtype and back.shape == shape
+    # fold sums as np.sum does: integers in int64, float16 returned as float16
+    assert back.dtype == np.sum(x[:0]).dtype and back.shape == shape
     tol = 1e-2 if dtype == np.float16 else 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(back, ref.fold(expect, shape[2:], k, d, p, s), rtol=tol, atol=tol)
 
@@ -200,10 +201,11 @@ def test_out_argument_is_written_and_returned(dtype):
         assert got is out
         np.testing.assert_array_equal(out, e)
     cols = ref.unfold(x, 3, 1, 1, 2)
-    out = np.full(x.shape, 7, dtype=dtype)
+    sum_dtype = np.sum(x[:0]).dtype  # fold's result type is np.sum's
+    out = np.full(x.shape, 7, dtype=sum_dtype)
     assert im2col_ext.fold(cols, (6, 5), 3, padding=1, stride=2, out=out) is out
     np.testing.assert_allclose(out, ref.fold(cols, (6, 5), 3, 1, 1, 2), rtol=1e-5)
-    out3 = np.full(x.shape[1:], 7, dtype=dtype)
+    out3 = np.full(x.shape[1:], 7, dtype=sum_dtype)
     assert im2col_ext.fold(cols[0], (6, 5), 3, padding=1, stride=2, out=out3) is out3
     np.testing.assert_allclose(out3, ref.fold(cols[:1], (6, 5), 3, 1, 1, 2)[0], rtol=1e-5)
     c2 = ref.im2col_cs231n(x, 3, 3, 1, 1)
@@ -215,6 +217,7 @@ def test_out_argument_is_written_and_returned(dtype):
     assert im2col_ext.col2im_indices(empty, (0, 1, 4, 4), out=out) is out
 
 
+@pytest.mark.any_backend
 def test_out_argument_is_checked():
     x = np.random.default_rng(12).standard_normal((2, 2, 5, 5))
     good = np.zeros((2, 18, 25))
@@ -237,3 +240,34 @@ def test_out_argument_is_checked():
     with pytest.raises(ValueError, match="overlap"):
         im2col_ext.im2col(x, 1, out=x.reshape(2, 2, 25))
     np.testing.assert_array_equal(x, before)
+
+
+class _ArrayLike:
+    """An object exposing ``__array__`` (as a CPU torch tensor does)."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __array__(self, dtype=None, copy=None):
+        return self._a if dtype is None else self._a.astype(dtype)
+
+
+@pytest.mark.any_backend
+def test_array_likes_are_accepted_with_their_own_dtype():
+    x = np.arange(2 * 3 * 5 * 5, dtype=np.int16).reshape(2, 3, 5, 5)
+    want = im2col_ext.unfold(x, 3, padding=1)
+    for like in (x.tolist(), _ArrayLike(x)):
+        got = im2col_ext.unfold(like, 3, padding=1)
+        assert got.dtype == (np.int16 if isinstance(like, _ArrayLike) else np.asarray(like).dtype)
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        im2col_ext.fold(want.tolist(), (5, 5), 3, padding=1), im2col_ext.fold(want, (5, 5), 3, padding=1))
+    np.testing.assert_array_equal(
+        im2col_ext.im2col(_ArrayLike(x), (3, 3)), im2col_ext.im2col(x, (3, 3)))
+    from im2col_ext import layers as L
+    w = np.ones((4, 3, 3, 3))
+    out, _ = L.conv2d_forward(x.astype(float).tolist(), w.tolist())
+    np.testing.assert_allclose(out, L.conv2d_forward(x.astype(float), w)[0])
+    for bad in (None, "abc", [["a", "b"]], [[1, 2], [3]]):
+        with pytest.raises(TypeError, match="x"):
+            im2col_ext.unfold(bad, (2,))

@@ -14,21 +14,15 @@ import pytest
 from im2col_ext import _backend, bench
 
 
-@pytest.fixture
-def backend():
-    """Overrides conftest's per-backend fixture: the bench switches backends itself."""
-    yield _backend.name()
+# The bench switches backends itself: run once.
+pytestmark = pytest.mark.cross_backend
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    """The JSON and printed output of one smoke run (shared: it takes a few seconds).
-
-    Without torch, so that what is checked is the same whether torch is
-    installed or not (``test_torch_peer`` checks torch, or skips).
-    """
+    """The JSON and printed output of one smoke run (shared: it takes a few seconds)."""
     path = tmp_path_factory.mktemp("bench") / "bench.json"
-    return path, bench.main(["--smoke", "--no-torch", "--json", str(path), "--threads-compare"])
+    return path, bench.main(["--smoke", "--json", str(path), "--threads-compare"])
 
 
 def _positive_finite(value):
@@ -57,7 +51,13 @@ def test_every_case_has_medians_and_ratios(smoke):
             assert not case["medians_ms"]
             continue
         assert _positive_finite(case["medians_ms"]["ours"])
-        assert case["ratios"], case
+        # Every peer is either timed, with a ratio, or skipped with a reason
+        # (torch where it is not installed, numpy when ours is the NumPy
+        # backend): the result must not depend on which peers are installed.
+        peers = set(case["medians_ms"]) - {"ours"}
+        assert set(case["ratios"]) == {f"ours/{p}" for p in peers}, case
+        if case["kind"] in ("pool", "conv"):
+            assert {"numpy", "torch"} <= peers | set(case["skipped"]), case
         for name, ratio in case["ratios"].items():
             assert name.startswith("ours/")
             assert _positive_finite(ratio), (case["op"], name, ratio)
@@ -72,21 +72,21 @@ def test_every_case_has_medians_and_ratios(smoke):
     assert kinds == {"im2col", "col2im", "unfold", "fold", "pool", "conv"}
 
 
+@pytest.mark.torch
+def test_torch_is_a_peer_of_every_pool_and_conv_case(smoke):
+    pytest.importorskip("torch")
+    data = json.loads(smoke[0].read_text())
+    for case in data["cases"]:
+        if case["kind"] in ("pool", "conv") and "ours" not in case["skipped"]:
+            assert "ours/torch" in case["ratios"], case
+
+
 def test_the_memcpy_and_classic_peers_are_timed(smoke):
     data = json.loads(smoke[0].read_text())
     for case in data["cases"]:
         if case["kind"] in ("im2col", "col2im"):
             assert {"ours/memcpy", "ours/cs231n"} <= set(case["ratios"])
             assert case["cols_bytes"] > 0
-
-
-def test_torch_peer(tmp_path):
-    pytest.importorskip("torch", reason="torch is not installed: no torch peer to check")
-    path = tmp_path / "bench.json"
-    assert bench.main(["--smoke", "--only", "unfold", "--json", str(path)]) == 0
-    for case in json.loads(path.read_text())["cases"]:
-        assert _positive_finite(case["ratios"]["ours/torch"])
-        assert not case["mismatches"], case
 
 
 def test_threads_compare(smoke):

@@ -2,14 +2,11 @@
 
 import pytest
 
-from im2col_ext import _backend, bench
+from im2col_ext import bench
 from im2col_ext.bench import report
 
-
-@pytest.fixture
-def backend():
-    """Overrides conftest's per-backend fixture: the bench switches backends itself."""
-    yield _backend.name()
+# The bench switches backends itself: run once.
+pytestmark = pytest.mark.cross_backend
 
 
 ARGS = ["--smoke", "--no-torch", "--only", "k2 p0", "--only", "maxpool", "--only", "conv"]

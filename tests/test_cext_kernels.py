@@ -24,10 +24,8 @@ DTYPES = [np.float32, np.float64]
 SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 2.0, np.nan, np.inf, -np.inf, 0.5, 1.0])
 
 
-@pytest.fixture(autouse=True)
-def backend():
-    """Shadows conftest's parametrised fixture: these tests call both kernel sets."""
-    yield "c"
+# The compiled kernels themselves, against the NumPy kernels: run once, on "c".
+pytestmark = pytest.mark.c_only
 
 
 # ------------------------------------------------------------------ helpers

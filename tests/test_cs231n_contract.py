@@ -56,6 +56,7 @@ def test_im2col_indices_layout_formula():
         assert cols[row, col] == xp[n, c, oy * s + ky, ox * s + kx]
 
 
+@pytest.mark.any_backend
 def test_signatures_and_defaults():
     sig = inspect.signature(im2col.im2col_indices)
     assert list(sig.parameters)[:5] == ["x", "field_height", "field_width", "padding", "stride"]
@@ -86,6 +87,7 @@ def test_verbose_is_accepted_everywhere():
                           verbose=False)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("kind", ["tuple", "list", "ndarray", "ndarray32", "shape", "torch"])
 def test_x_shape_kinds(kind):
     x = rand(2, 3, 4, 5)
@@ -137,11 +139,13 @@ def test_non_divisible_shapes_are_floored():
     (dict(field_height=1, field_width=1, padding=0, stride=0), "stride"),
     (dict(field_height=1, field_width=1, padding=-1, stride=1), "padding"),
 ])
+@pytest.mark.any_backend
 def test_no_window_bad_stride_bad_padding_raise(args, word):
     with pytest.raises(ValueError, match=word):
         im2col.im2col_indices(rand(1, 1, 5, 5), **args)
 
 
+@pytest.mark.any_backend
 def test_transposed_cols_are_refused():
     """A real bug in legacy code (np.dot(deltaCols.T, filterCols)): upstream reshapes silently."""
     x = rand(2, 3, 4, 4)
@@ -166,6 +170,7 @@ def test_naive_and_loop_names_of_2025():
         c_im2col.im2col_naive(doc_example, 2, 2, 1, 1)[0], [0, 0, 0, 0, 1, 2, 0, 3, 4])
 
 
+@pytest.mark.any_backend
 def test_star_imports_carry_every_name():
     ns = {}
     exec("from im2col_ext.cs231n.im2col import *", ns)
@@ -220,6 +225,7 @@ def test_6d_is_the_adjoint_of_the_strides_columns():
     assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
+@pytest.mark.any_backend
 def test_cython_functions_check_n_c_h_w_against_cols():
     cols = c_cy.im2col_cython(rand(2, 3, 4, 4), 3, 3, 1, 1)
     with pytest.raises(ValueError, match="cols"):

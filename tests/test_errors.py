@@ -6,6 +6,9 @@ import pytest
 import im2col_ext
 from im2col_ext.cs231n import im2col_cython as cy
 
+# Argument validation happens in Python, before any kernel: run once.
+pytestmark = pytest.mark.any_backend
+
 X = np.random.default_rng(0).standard_normal((2, 3, 5, 5))
 
 

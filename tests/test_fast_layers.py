@@ -347,6 +347,7 @@ def test_pool_dtype_kept(dtype, pool_param):
 # errors
 # --------------------------------------------------------------------------
 
+@pytest.mark.any_backend
 def test_conv_argument_errors():
     x, w, b = _conv_data(13, (2, 3, 6, 6), (4, 3, 3, 3))
     cp = {"stride": 1, "pad": 1}
@@ -379,6 +380,7 @@ def test_conv_argument_errors():
     (conv_forward_strides, conv_backward_strides),
     (conv_forward_im2col, conv_backward_im2col),
 ])
+@pytest.mark.any_backend
 def test_conv_dout_shape_checked(fwd, bwd):
     x, w, b = _conv_data(14, (2, 3, 6, 6), (4, 3, 3, 3))
     out, cache = fwd(x, w, b, {"stride": 1, "pad": 1})
@@ -388,6 +390,7 @@ def test_conv_dout_shape_checked(fwd, bwd):
         bwd(np.ones(out.size), cache)
 
 
+@pytest.mark.any_backend
 def test_pool_argument_errors():
     x = np.zeros((2, 3, 6, 6))
     with pytest.raises(ValueError, match="pool_param is missing the key 'pool_width'"):
@@ -413,6 +416,7 @@ def test_pool_argument_errors():
         max_pool_forward_reshape(np.zeros((1, 1, 5, 4)), _pool(2, 2, 2))
 
 
+@pytest.mark.any_backend
 def test_pool_backward_errors():
     x = np.random.default_rng(15).standard_normal((2, 3, 6, 6))
     out, cache = max_pool_forward_fast(x, _pool(2, 2, 2))
@@ -426,6 +430,7 @@ def test_pool_backward_errors():
         max_pool_backward_fast(np.ones((2, 3, 3, 3)), cache)
 
 
+@pytest.mark.any_backend
 def test_errors_survive_python_O(tmp_path):
     """The course's asserts are ValueErrors here, so ``python -O`` keeps them."""
     import subprocess
@@ -450,6 +455,7 @@ def test_errors_survive_python_O(tmp_path):
 # a completed assignment 2 whose helper modules are one-line re-exports
 # --------------------------------------------------------------------------
 
+@pytest.mark.any_backend
 def test_assignment2_oneline_reexports(tmp_path):
     pkg = tmp_path / "cs231n"
     pkg.mkdir()

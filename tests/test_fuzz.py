@@ -22,6 +22,9 @@ import reference as ref
 
 HAVE_C = _backend.compiled is not None
 
+# Each example runs on every backend (on_backends): once per backend, not per backend squared.
+pytestmark = pytest.mark.cross_backend
+
 
 def on_backends(fn):
     """Results of ``fn()`` on every available backend, as a dict."""

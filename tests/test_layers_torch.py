@@ -6,6 +6,7 @@ import pytest
 from im2col_ext import layers as L
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 F = torch.nn.functional
 
 TOL = {np.float64: dict(rtol=1e-11, atol=1e-11), np.float32: dict(rtol=2e-4, atol=2e-4)}
@@ -115,6 +116,7 @@ def test_max_pool2d_vs_torch(x_shape, kernel_size, stride, padding, dilation, ti
     _close(L.max_pool2d_backward(dout, cache), tx.grad, dtype)
 
 
+@pytest.mark.torch
 def test_max_pool2d_nan_vs_torch():
     x = np.arange(36.0).reshape(1, 1, 6, 6)
     x[0, 0, 1, 2] = np.nan
@@ -130,6 +132,7 @@ def test_max_pool2d_nan_vs_torch():
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.torch
 def test_max_pool2d_window_all_padding_vs_torch():
     """A dilated window can fall entirely into the padding: -inf, no gradient."""
     x = np.array([[[[0.5, -2.0]]]])

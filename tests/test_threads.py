@@ -48,6 +48,7 @@ def test_many_calls_from_8_threads_give_the_serial_results():
     assert not errors, errors[0]
 
 
+@pytest.mark.c_only
 def test_another_thread_runs_while_a_long_kernel_runs(backend):
     """With the GIL released in the kernel, a pure-Python thread keeps ticking."""
     if backend != "c":
@@ -85,6 +86,7 @@ def test_another_thread_runs_while_a_long_kernel_runs(backend):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 8])
+@pytest.mark.c_only
 def test_results_do_not_depend_on_the_thread_count(backend, threads):
     if backend != "c":
         pytest.skip("thread count applies to the compiled kernels")
@@ -115,6 +117,7 @@ def test_set_num_threads_checks_its_argument():
         im2col_ext.set_num_threads(0)
 
 
+@pytest.mark.c_only
 def test_forked_child_runs_kernels_single_threaded(backend):
     """libgomp cannot start threads in a forked child: the child must not hang."""
     import os
@@ -144,6 +147,7 @@ def test_forked_child_runs_kernels_single_threaded(backend):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.c_only
 @pytest.mark.parametrize("user_value", [None, "ACTIVE"])
 def test_openmp_idle_threads_sleep_unless_the_user_says_otherwise(backend, user_value):
     """Spinning OpenMP workers fought the BLAS threads (a 5x slower conv layer)."""

@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 import im2col_ext
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 F = torch.nn.functional
 
 
@@ -38,6 +39,7 @@ def test_unfold_fold_match_torch(case):
     np.testing.assert_allclose(got, expect, rtol=tol, atol=tol)
 
 
+@pytest.mark.torch
 def test_unbatched_matches_torch():
     x = np.random.default_rng(0).standard_normal((3, 7, 5))
     expect = F.unfold(torch.from_numpy(x), (2, 3), padding=(1, 0), stride=(2, 1)).numpy()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from im2col_ext import _backend, _winograd, layers
-from im2col_ext._geometry import conv_geometry
+from im2col_ext._geometry import window
 
 SHAPES = [  # x shape, F, padding
     ((2, 3, 7, 6), 4, (1, 1)),
@@ -125,19 +125,37 @@ def test_bitwise_identical_for_any_thread_count():
         np.testing.assert_array_equal(a, c)
 
 
+def _win(c, kernel, stride, padding, dilation):
+    return window(2, c, (8, 8), kernel, stride, padding, dilation, channel_axis=1)
+
+
 def test_algorithm_choice():
-    g33 = conv_geometry(2, 16, 8, 8, 3, 1, 1, 1)
-    assert _winograd.chosen("auto", g33, 16, np.float32)
-    assert not _winograd.chosen("auto", conv_geometry(2, 3, 8, 8, 3, 1, 1, 1), 16, np.float32)
-    assert not _winograd.chosen("gemm", g33, 16, np.float32)
-    for g in (conv_geometry(2, 16, 8, 8, 5, 1, 2, 1), conv_geometry(2, 16, 8, 8, 3, 2, 1, 1),
-              conv_geometry(2, 16, 8, 8, 3, 1, 2, 2)):
-        assert not _winograd.chosen("auto", g, 16, np.float32)
+    w33 = _win(16, 3, 1, 1, 1)
+    assert _winograd.chosen("auto", w33, 16, np.float32)
+    assert not _winograd.chosen("auto", _win(3, 3, 1, 1, 1), 16, np.float32)
+    assert not _winograd.chosen("auto", w33, 16, np.float32, groups=2)
+    assert not _winograd.chosen("auto", w33, 16, np.float32, mode="reflect")
+    assert not _winograd.chosen("gemm", w33, 16, np.float32)
+    for win in (_win(16, 5, 1, 2, 1), _win(16, 3, 2, 1, 1), _win(16, 3, 1, 2, 2)):
+        assert not _winograd.chosen("auto", win, 16, np.float32)
         with pytest.raises(ValueError, match="winograd"):
-            _winograd.chosen("winograd", g, 16, np.float32)
+            _winograd.chosen("winograd", win, 16, np.float32)
     x, w, b, _ = _data((1, 2, 5, 5), 2, 1, 1)
     with pytest.raises(ValueError, match="algorithm"):
         layers.conv2d_forward(x, w, b, padding=1, algorithm="fft")
+
+
+def test_asymmetric_padding():
+    """Padding given per side (torch's F.pad order) reaches the tiles as it should."""
+    x, w, b, _ = _data((2, 3, 7, 6), 4, 1, 1, seed=5)
+    pad = ((1, 0), (2, 1))
+    out, cache = layers.conv2d_forward(x, w, b, padding=pad, algorithm="winograd")
+    ref, ref_cache = layers.conv2d_forward(x, w, b, padding=pad, algorithm="gemm")
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    dout = np.random.default_rng(6).standard_normal(out.shape)
+    for got, want in zip(layers.conv2d_backward(dout, cache),
+                         layers.conv2d_backward(dout, ref_cache)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_bad_dout_shape():

@@ -14,7 +14,7 @@ import numpy as np
 
 import im2col_ext
 from im2col_ext import _winograd, layers
-from im2col_ext._geometry import conv_geometry
+from im2col_ext._geometry import conv_geometry, window
 from im2col_ext.cs231n import fast_layers
 from im2col_ext.cs231n.im2col_cython import col2im_6d_cython
 
@@ -362,7 +362,8 @@ def _conv(case, rng):
     peers = {}
     if p["api"] == "layers":
         ours = run_layers
-        if _winograd.chosen("auto", g, f, dt):  # the im2col GEMMs beside Winograd
+        win = window(n, c, (h, w), (kh, kw), s, pad, 1, channel_axis=1)
+        if _winograd.chosen("auto", win, f, dt):  # the im2col GEMMs beside Winograd
             peers["gemm"] = lambda: run_layers("gemm")
     else:
         conv_param = {"stride": s, "pad": pad}
