@@ -103,22 +103,8 @@ def as_shape(value, name, length=4):
 
 
 def out_size(size, kernel, stride, pad, dilation, axis):
-    """Number of window positions along one axis (floored, like torch)."""
-    span = dilation * (kernel - 1) + 1
-    padded = size + 2 * pad
-    if padded + span + stride > _INDEX_LIMIT:
-        # Keeps every index the kernels compute (sums of these) inside int64.
-        raise ValueError(
-            f"window parameters along {axis} are too large: size {size}, padding {pad}, "
-            f"kernel {kernel}, dilation {dilation}, stride {stride}"
-        )
-    if span > padded:
-        raise ValueError(
-            f"kernel does not fit along {axis}: effective kernel size {span} "
-            f"(kernel {kernel}, dilation {dilation}) is larger than the padded "
-            f"input size {padded} (size {size} + 2*padding {pad})"
-        )
-    return (padded - span) // stride + 1
+    """Number of window positions along one axis with ``pad`` on both sides (floored, like torch)."""
+    return _out_len(size, kernel, stride, (pad, pad), dilation, axis)
 
 
 def check_array(x, name, ndim=None, kinds="biufc"):
@@ -386,10 +372,12 @@ def _finish(n, c, size, kernel, stride_t, dil, pads, channel_axis):
 
 
 def _out_len(size, kernel, stride, pad, dilation, axis):
+    """Number of window positions along one axis with ``pad = (low, high)`` (floored)."""
     lo, hi = pad
     span = dilation * (kernel - 1) + 1
     padded = size + lo + hi
     if padded + span + stride > _INDEX_LIMIT:
+        # Keeps every index the kernels compute (sums of these) inside int64.
         raise ValueError(
             f"window parameters along {axis} are too large: size {size}, padding {pad}, "
             f"kernel {kernel}, dilation {dilation}, stride {stride}"

@@ -201,19 +201,120 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
     if b is not None:
         bias = b.astype(dtype, copy=False)
         bias = bias[:, None] if ca == 1 else bias
-    for lo, hi in _chunks(n, c * win.K * nl * dtype.itemsize):
-        cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode)
+    direct = mode == "zeros" and _depthwise(wm, g, win.K, ca)
+    for lo, hi in _chunks(n, c * (1 if direct else win.K) * nl * dtype.itemsize):
         o = out[lo:hi]
-        _conv_cols_forward(cols, wm, o, g, ca, win.K)
+        if direct:
+            _depthwise_forward(x[lo:hi], wm, win, o)
+        else:
+            cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode)
+            _conv_cols_forward(cols, wm, o, g, ca, win.K)
         if bias is not None:
             o += bias
     out = out.reshape(layer_join(n, f, win.out, ca))
     return out, _ConvCache(x, wm, b is not None, win, g, dtype, w.shape, mode)
 
 
+def _depthwise(wm, g, k, ca):
+    """True for a depthwise convolution (one input and one output channel per group)."""
+    return g > 1 and wm.shape[0] == g and wm.shape[1 if ca == 1 else 2] == 1 and (
+        wm.shape[2 if ca == 1 else 1] == k)
+
+
+def _tap_views(win, xp):
+    """``(k, view)`` for every tap: the strided view of the zero-padded batch
+    ``xp`` that tap ``k`` reads for every window (shape of the output)."""
+    ca = win.channel_axis
+    lead = (slice(None), slice(None)) if ca == 1 else (slice(None),)
+    tail = () if ca == 1 else (slice(None),)
+    for k in np.ndindex(*win.kernel):
+        sl = tuple(slice(k[a] * win.dilation[a],
+                         k[a] * win.dilation[a] + win.stride[a] * (win.out[a] - 1) + 1,
+                         win.stride[a]) for a in range(win.d))
+        yield k, xp[lead + sl + tail]
+
+
+def _zero_padded(x, win):
+    """``x`` with ``win``'s zero padding (the high side only as far as windows reach)."""
+    ca = win.channel_axis
+    ext = tuple(max(lo + s, (o - 1) * st + (k - 1) * dl + 1)
+                for s, (lo, _), o, st, k, dl in zip(win.size, win.pad, win.out, win.stride,
+                                                    win.kernel, win.dilation))
+    shape = (x.shape[:2] + ext) if ca == 1 else ((x.shape[0],) + ext + (x.shape[-1],))
+    xp = np.zeros(shape, dtype=x.dtype)
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(win.size, win.pad))
+    index = ((slice(None), slice(None)) + inner) if ca == 1 else ((slice(None),) + inner + (slice(None),))
+    xp[index] = x
+    return xp, index
+
+
+def _depthwise_weights(wm, win):
+    """Per-tap weights of a depthwise conv, shaped to broadcast over an output chunk."""
+    kk = win.K
+    if win.channel_axis == 1:
+        w2 = wm[:, 0, :]                                      # (C, K)
+        return [w2[:, t].reshape((win.c,) + (1,) * win.d) for t in range(kk)]
+    w2 = wm[:, :, 0]                                          # (C, K) from (G, K, 1)
+    return [w2[:, t] for t in range(kk)]
+
+
+def _depthwise_forward(x, wm, win, o):
+    """Depthwise convolution of a chunk straight from the padded input, tap by
+    tap (no columns: each tap is one strided multiply-add over the chunk)."""
+    xp, _ = _zero_padded(x, win)
+    o = o.reshape(layer_join(x.shape[0], win.c, win.out, win.channel_axis))
+    tmp = np.empty_like(o)
+    for t, ((_, view), w_t) in enumerate(zip(_tap_views(win, xp), _depthwise_weights(wm, win))):
+        if t == 0:
+            np.multiply(view, w_t, out=o)
+        else:
+            np.multiply(view, w_t, out=tmp)
+            o += tmp
+
+
+def _depthwise_backward(x, d3, wm, win, dx):
+    """``dw`` (in ``wm``'s layout) of :func:`_depthwise_forward`; writes ``dx``."""
+    ca = win.channel_axis
+    dw = np.zeros(wm.shape, dtype=wm.dtype)
+    ws = _depthwise_weights(wm, win)
+    axes = "xyz"[: win.d]
+    spec = f"nc{axes},nc{axes}->c" if ca == 1 else f"n{axes}c,n{axes}c->c"
+    for lo, hi in _chunks(win.n, win.c * win.L * x.dtype.itemsize * 4):
+        xp, index = _zero_padded(x[lo:hi], win)
+        dout = d3[lo:hi].reshape(layer_join(hi - lo, win.c, win.out, ca))
+        dxp = np.zeros_like(xp)
+        tmp = np.empty_like(dout)
+        for t, (_, view) in enumerate(_tap_views(win, xp)):
+            part = np.einsum(spec, dout, view)
+            if ca == 1:
+                dw[:, 0, t] += part
+            else:
+                dw[:, t, 0] += part
+        for (_, view), w_t in zip(_tap_views(win, dxp), ws):
+            np.multiply(dout, w_t, out=tmp)
+            view += tmp
+        dx[lo:hi] = dxp[index]
+    return dw
+
+
 def _conv_cols_forward(cols, wm, o, g, ca, k):
     """``o = W @ cols`` for one chunk (``o`` is ``(m, F, L)`` or ``(m, L, F)``; ``k`` = K)."""
     m = cols.shape[0]
+    if _depthwise(wm, g, k, ca):
+        # one tap at a time, o = sum_k w[:, k] * cols[.., k, ..]: G tiny
+        # (1, K) @ (K, L) products per image would cost far more
+        if ca == 1:
+            c4, w2 = cols.reshape(m, g, k, -1), wm[:, 0, :, None]      # (G, K, 1)
+            taps = [(c4[:, :, t], w2[:, t]) for t in range(k)]
+        else:
+            c4, w2 = cols.reshape(m, -1, k, g), wm[:, :, 0].T          # (K, G)
+            taps = [(c4[:, :, t], w2[t]) for t in range(k)]
+        tmp = np.empty_like(o)
+        np.multiply(taps[0][0], taps[0][1], out=o)
+        for c_t, w_t in taps[1:]:
+            np.multiply(c_t, w_t, out=tmp)
+            o += tmp
+        return
     if ca == 1:
         nl = cols.shape[-1]
         if g == 1:
@@ -239,6 +340,9 @@ def _conv_backward(dout, cache):
     d3 = dout.astype(dtype, copy=False).reshape((n, f, nl) if ca == 1 else (n, nl, f))
     db = (d3.sum(axis=(0, 2) if ca == 1 else (0, 1))) if has_bias else None
     dx = np.empty(x.shape, dtype=dtype)
+    if mode == "zeros" and _depthwise(wm, g, win.K, ca):
+        dw = _depthwise_backward(x, d3, wm, win, dx)
+        return dx, dw.reshape(w_shape), db
     chunks = _chunks(n, win.c * win.K * nl * dtype.itemsize)
     if ca == 1:
         dw = _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode)
@@ -258,11 +362,27 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode="zeros"):
     tmp = np.empty_like(dw)
     wmt = wm.transpose(0, 2, 1)
     dcols = None
+    depthwise = _depthwise(wm, g, win.K, 1)
     for lo, hi in chunks:
         m = hi - lo
         wc = win._replace(n=m)
         cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m, gg, cgk, nl)  # recomputed, not stored
         dc = d3[lo:hi].reshape(m, gg, fg, nl)
+        if depthwise:
+            # dw[c, k] = sum over images and windows of dout * cols, tap by tap;
+            # the columns of dx are w[c, k] * dout (one broadcast product)
+            d2 = dc[:, :, 0, :]
+            for t in range(cgk):
+                part = np.einsum("ncl,ncl->c", d2, cols[:, :, t, :])
+                if dw_t:
+                    dw[:, t, 0] += part
+                else:
+                    dw[:, 0, t] += part
+            if dcols is None or dcols.shape != cols.shape:
+                dcols = np.empty_like(cols)
+            np.multiply(wm[:, 0, :, None], d2[:, :, None, :], out=dcols)
+            _fold(dcols.reshape(m, gg * cgk, nl), wc, out=dx[lo:hi], mode=mode)
+            continue
         for i in range(m):
             if dw_t:
                 np.matmul(cols[i], dc[i].transpose(0, 2, 1), out=tmp)
@@ -289,7 +409,12 @@ def _conv_backward_last(x, d3, wm, win, g, dx, chunks, mode="zeros"):
         wc = win._replace(n=m)
         cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m * nl, k * win.c)
         dc = d3[lo:hi].reshape(m * nl, g * fg)
-        if g == 1:
+        if _depthwise(wm, g, k, -1):
+            c3 = cols.reshape(m * nl, k, g)
+            for t in range(k):
+                dw[:, t, 0] += np.einsum("rc,rc->c", dc, c3[:, t, :])
+            dcols = dc[:, None, :] * wm[:, :, 0].T[None]               # (M, K, G)
+        elif g == 1:
             dw[0] += cols.T @ dc
             dcols = np.matmul(dc, wm[0].T)
         else:
