@@ -418,7 +418,7 @@ def max_pool_forward_im2col(x, pool_param):
             table = (np.arange(ph, dtype=np.int64)[:, None] * pw
                      + np.arange(w, dtype=np.int64)[None, :]).reshape(-1)
             index -= _window_corners(g.oh, g.ow, s, w)
-            r = np.take(table, index.transpose(2, 3, 0, 1))  # (oh, ow, n, c)
+            r: np.ndarray = np.take(table, index.transpose(2, 3, 0, 1))  # (oh, ow, n, c)
             x_cols_argmax = r.reshape(-1)
             return out, (x, x_cols, x_cols_argmax, pool_param)
     x_cols_argmax = np.argmax(x_cols, axis=0)
@@ -447,7 +447,7 @@ def max_pool_backward_im2col(dout, cache):
         raise ValueError(f"x_cols_argmax holds window rows outside [0, {ph * pw})")
     table = (np.arange(ph, dtype=np.int64)[:, None] * w
              + np.arange(pw, dtype=np.int64)[None, :]).reshape(-1)
-    index = np.take(table, r)
+    index: np.ndarray = np.take(table, r)
     index += _window_corners(g.oh, g.ow, s, w)
     dout = dout.astype(_grad_dtype(x, dout), copy=False)
     return max_pool_scatter(dout, index, g)
