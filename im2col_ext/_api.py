@@ -144,8 +144,8 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
     """im2col of a checked batched ``x`` with window geometry ``g`` into a new array (or ``out``).
 
     ``mode`` is a checked padding mode (:mod:`._padding`), ``value`` the
-    checked fill of "constant": the zero-padded gather runs, then only the
-    border taps are rewritten.
+    checked fill of "constant"; the backend's gather reads every padding
+    tap through the mode's index map (no padded copy of ``x``).
     """
     g = _window(g)
     x = _native(x)
@@ -156,16 +156,8 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x6, cols9 = _views(x, cols, g, layout)
-        if mode == "zeros":
-            _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec())
-        else:
-            _padding.gather_padded(x6, cols9, g.kernel_spec(), mode, value, _gather_any)
+        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec(), mode, value)
     return cols
-
-
-def _gather_any(x6, cols9, spec):
-    """``gather`` on the backend that takes these views."""
-    _backend.for_gather(x6, cols9).gather(x6, cols9, spec)
 
 
 def _accumulate(cols, g, layout, out=None):

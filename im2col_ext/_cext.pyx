@@ -19,6 +19,7 @@ import json
 import operator
 import os
 import sys
+import numpy as np
 
 from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -26,6 +27,9 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from im2col_ext._kernels cimport (
     i2c_geom, i2c_win,
     i2c_gather_b1, i2c_gather_b2, i2c_gather_b4, i2c_gather_b8, i2c_gather_b16,
+    i2c_gather_mode_b1, i2c_gather_mode_b2, i2c_gather_mode_b4, i2c_gather_mode_b8,
+    i2c_gather_mode_b16,
+    I2C_PAD_ZEROS, I2C_PAD_CONSTANT, I2C_PAD_REFLECT, I2C_PAD_REPLICATE, I2C_PAD_CIRCULAR,
     i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
     i2c_accumulate_i8_i64, i2c_accumulate_i16_i64, i2c_accumulate_i32_i64, i2c_accumulate_u8_i64,
     i2c_accumulate_u8_u64, i2c_accumulate_u16_u64, i2c_accumulate_u32_u64,
@@ -260,31 +264,51 @@ cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
     return 0
 
 
-def gather(x6, cols9, spec):
+#: The padding modes of :func:`gather` and their C codes (``I2C_PAD_*``).
+PADDING_MODES = {
+    "zeros": I2C_PAD_ZEROS, "constant": I2C_PAD_CONSTANT, "reflect": I2C_PAD_REFLECT,
+    "replicate": I2C_PAD_REPLICATE, "circular": I2C_PAD_CIRCULAR,
+}
+
+
+def gather(x6, cols9, spec, mode="zeros", value=None):
     """Fill ``cols9`` (n, c, k0, k1, k2, o0, o1, o2, v) from the image ``x6`` (n, c, s0, s1, s2, v).
 
     ``spec`` is ``(size, kernel, out, stride, low_pad, dilation)``, each a
     3-tuple.  Any dtype whose item size is in :data:`GATHER_ITEMSIZES`; the
-    arrays share it and are aligned to ``min(itemsize, 8)``.
+    arrays share it and are aligned to ``min(itemsize, 8)``.  ``mode`` is a
+    key of :data:`PADDING_MODES` (the API has checked that the padding fits
+    it); ``value`` the fill of "constant" (a scalar of ``x6.dtype``, default
+    0), whose bytes are written.
     """
     cdef i2c_win w
     cdef void *xp
     cdef void *cp
+    cdef const void *vp = NULL
+    cdef int cmode = PADDING_MODES[mode]
     _fill_win(&w, x6, cols9, spec, &xp, &cp)
     cdef int isz = x6.itemsize
     if cols9.itemsize != isz:
         raise TypeError(f"x and cols must share one item size, got {isz} and {cols9.itemsize}")
+    if cmode == I2C_PAD_CONSTANT:
+        fill = np.zeros(1, dtype=x6.dtype)
+        if value is not None:
+            fill[0] = value
+    else:
+        fill = np.zeros(1, dtype=np.uint8)
+    cdef const unsigned char[::1] fbytes = fill.view(np.uint8)
+    vp = <const void *>&fbytes[0]
     with nogil:
         if isz == 1:
-            i2c_gather_b1(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b1(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 2:
-            i2c_gather_b2(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b2(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 4:
-            i2c_gather_b4(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b4(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 8:
-            i2c_gather_b8(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b8(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 16:
-            i2c_gather_b16(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b16(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         else:
             with gil:
                 raise TypeError(f"the C gather has no kernel for {isz}-byte items")

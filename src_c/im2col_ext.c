@@ -312,6 +312,72 @@ static int i2c_window_major(const i2c_win *w)
            w->cs[4] == w->v && w->d[2] == 1;
 }
 
+/* ------------------------------------------------------------------------
+ * Padding modes of the gathers (issue 11): the source index that padding
+ * `mode` reads along an axis of size n.
+ * ------------------------------------------------------------------------ */
+
+/* Index in [0, n) that `mode` reads at index i of an axis of size n >= 1,
+ * or -1 when it reads no element (zeros, constant).  Any i is accepted:
+ * reflect is numpy.pad's "reflect" (period 2*(n-1), the edge not repeated),
+ * replicate clamps ("edge"), circular wraps ("wrap"). */
+static int64_t i2c_pad_index(int mode, int64_t i, int64_t n)
+{
+    int64_t period;
+    if (i >= 0 && i < n)
+        return i;
+    switch (mode) {
+    case I2C_PAD_REPLICATE:
+        return i < 0 ? 0 : n - 1;
+    case I2C_PAD_CIRCULAR:
+        i %= n;
+        return i < 0 ? i + n : i;
+    case I2C_PAD_REFLECT:
+        if (n == 1)
+            return 0;
+        period = 2 * (n - 1);
+        i %= period;
+        if (i < 0)
+            i += period;
+        return i < n ? i : period - i;
+    default:
+        return -1;
+    }
+}
+
+/* The affine source map of a run of padding indices i = ia + t*step
+ * (t = 0, 1, ...), all below 0 (ia < 0) or all at or above n: the run reads
+ * index *start + t * *mstep.  Holds for reading modes (reflect, replicate,
+ * circular) within the padding the API allows: reflect -n < i < 2n - 1,
+ * circular -n <= i < 2n; replicate any i.  step >= 0. */
+static void i2c_edge_map(int mode, int64_t ia, int64_t step, int64_t n, int64_t *start,
+                         int64_t *mstep)
+{
+    const int low = ia < 0;
+    if (mode == I2C_PAD_REPLICATE) {
+        *start = low ? 0 : n - 1;
+        *mstep = 0;
+    } else if (mode == I2C_PAD_REFLECT) {
+        *start = low ? -ia : 2 * (n - 1) - ia;
+        *mstep = -step;
+    } else {  /* circular */
+        *start = low ? ia + n : ia - n;
+        *mstep = step;
+    }
+}
+
+/* 1 when the windows of w never leave the image along axes 1 and 2 (no
+ * padding read there): the plane walks of the zero-padded gather then
+ * serve every mode. */
+static int i2c_plane_inside(const i2c_win *w)
+{
+    int a;
+    for (a = 1; a < 3; a++)
+        if (w->p[a] != 0 || (w->o[a] - 1) * w->s[a] + (w->k[a] - 1) * w->d[a] >= w->size[a])
+            return 0;
+    return 1;
+}
+
 /* Element types of the gathers: unsigned integers of each size, and a
  * 16-byte pair (complex128, longdouble, 16-byte records).  Streaming stores
  * are used for the 4- and 8-byte sizes (bit copies through the float
@@ -512,3 +578,23 @@ I2C_GATHER_ENTRY(b2, uint16_t)
 I2C_GATHER_ENTRY(b4, uint32_t)
 I2C_GATHER_ENTRY(b8, uint64_t)
 I2C_GATHER_ENTRY(b16, i2c_b16_t)
+
+/* The gathers with a padding mode: zeros, and a constant whose bytes are
+ * all zero, take the zero-padded gather; the other modes the mode walks. */
+#define I2C_GATHER_MODE_ENTRY(SFX, TT)                                               \
+    void i2c_gather_mode_##SFX(const void *x, void *cols, const i2c_win *w, int mode,    \
+                               const void *value, int num_threads)                       \
+    {                                                                                    \
+        static const unsigned char zero[sizeof(TT)] = {0};                               \
+        if (mode == I2C_PAD_ZEROS ||                                                     \
+            (mode == I2C_PAD_CONSTANT && memcmp(value, zero, sizeof(TT)) == 0))          \
+            gather_nd_##SFX((const TT *)x, (TT *)cols, w, num_threads);                  \
+        else                                                                             \
+            gather_nd_mode_##SFX((const TT *)x, (TT *)cols, w, mode, (const TT *)value,  \
+                                 num_threads);                                           \
+    }
+I2C_GATHER_MODE_ENTRY(b1, uint8_t)
+I2C_GATHER_MODE_ENTRY(b2, uint16_t)
+I2C_GATHER_MODE_ENTRY(b4, uint32_t)
+I2C_GATHER_MODE_ENTRY(b8, uint64_t)
+I2C_GATHER_MODE_ENTRY(b16, i2c_b16_t)

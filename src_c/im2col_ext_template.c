@@ -452,6 +452,308 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int num_threads
 }
 #endif /* I2C_GATHER */
 
+#if I2C_GATHER
+/* ------------------------------------------------------------------------
+ * im2col gather with a padding mode (issue 11): i2c_gather_mode_*
+ *
+ * Each padding tap reads its source through the per-axis index map of the
+ * mode (i2c_pad_index, i2c_edge_map in im2col_ext.c); the in-range taps are
+ * copied as by the zero-padded gather.  One generic plane walk (tap-major,
+ * row by row: map the source row, copy the in-range run, map the edge runs
+ * on either side), a window-major walk for channels last, and the depth
+ * axis mapped in gather_nd_mode.  Planes whose windows stay inside along
+ * both plane axes take the zero-padded plane walks (nothing to map there).
+ * ------------------------------------------------------------------------ */
+
+/* dst(i, j) = src(i, j) for i < cnt, j < v, as copy_block, with streaming
+ * stores when `stream` and dst's vectors (or, v == 1, the run) are
+ * contiguous.  src may repeat (sstep, svs 0: a fill value). */
+static void FN(put_run)(T *dst, int64_t dstep, int64_t dvs, const T *src, int64_t sstep,
+                        int64_t svs, int64_t cnt, int64_t v, int stream)
+{
+    int64_t i;
+    if (cnt <= 0)
+        return;
+    if (stream && v == 1 && dstep == 1) {
+        FN(i2c_stream_copy)(dst, src, sstep, cnt);
+    } else if (stream && v > 1 && dvs == 1) {
+        for (i = 0; i < cnt; i++)
+            FN(i2c_stream_copy)(dst + i * dstep, src + i * sstep, svs, v);
+    } else {
+        FN(copy_block)(dst, dstep, dvs, src, sstep, svs, cnt, v);
+    }
+}
+
+/* One row of cols, (ow, v) at `row` (strides g->cs[5..6]), of tap
+ * offx = kx*dw - pw whose in-range windows are [ox0, ox1):
+ *   xr   : the source image row (w, v), strides g->xs[3..4], already mapped
+ *          along the other axes; NULL: the row lies in constant padding
+ *   fill : the constant fill value (mode I2C_PAD_CONSTANT)               */
+static void FN(gather_row_mode)(const T *xr, T *row, const i2c_geom *g, int64_t ox0,
+                                int64_t ox1, int64_t offx, int mode, const T *fill,
+                                int stream)
+{
+    const int64_t cs5 = g->cs[5], cs6 = g->cs[6], v = g->v;
+    const int64_t xs3 = g->xs[3], xs4 = g->xs[4], sw = g->sw;
+    int64_t start, step;
+    if (xr == NULL) {
+        FN(put_run)(row, cs5, cs6, fill, 0, 0, g->ow, v, stream);
+        return;
+    }
+    if (stream && v == 1 && cs5 == 1) {
+        /* the torch layout's streamed rows: the three runs without put_run */
+        if (ox0 > 0) {
+            if (mode == I2C_PAD_CONSTANT) {
+                FN(i2c_stream_copy)(row, fill, 0, ox0);
+            } else {
+                i2c_edge_map(mode, offx, sw, g->w, &start, &step);
+                FN(i2c_stream_copy)(row, xr + start * xs3, step * xs3, ox0);
+            }
+        }
+        if (ox1 > ox0)
+            FN(i2c_stream_copy)(row + ox0, xr + (ox0 * sw + offx) * xs3, sw * xs3, ox1 - ox0);
+        if (ox1 < g->ow) {
+            if (mode == I2C_PAD_CONSTANT) {
+                FN(i2c_stream_copy)(row + ox1, fill, 0, g->ow - ox1);
+            } else {
+                i2c_edge_map(mode, ox1 * sw + offx, sw, g->w, &start, &step);
+                FN(i2c_stream_copy)(row + ox1, xr + start * xs3, step * xs3, g->ow - ox1);
+            }
+        }
+        return;
+    }
+    if (ox0 > 0) {
+        if (mode == I2C_PAD_CONSTANT) {
+            FN(put_run)(row, cs5, cs6, fill, 0, 0, ox0, v, stream);
+        } else {
+            i2c_edge_map(mode, offx, sw, g->w, &start, &step);
+            FN(put_run)(row, cs5, cs6, xr + start * xs3, step * xs3, xs4, ox0, v, stream);
+        }
+    }
+    FN(put_run)(row + ox0 * cs5, cs5, cs6, xr + (ox0 * sw + offx) * xs3, sw * xs3, xs4,
+                ox1 - ox0, v, stream);
+    if (ox1 < g->ow) {
+        if (mode == I2C_PAD_CONSTANT) {
+            FN(put_run)(row + ox1 * cs5, cs5, cs6, fill, 0, 0, g->ow - ox1, v, stream);
+        } else {
+            i2c_edge_map(mode, ox1 * sw + offx, sw, g->w, &start, &step);
+            FN(put_run)(row + ox1 * cs5, cs5, cs6, xr + start * xs3, step * xs3, xs4,
+                        g->ow - ox1, v, stream);
+        }
+    }
+}
+
+/* One row as gather_row_mode for v == 1 and contiguous cols rows (cs[5]
+ * == 1) without streaming: plain loops, no calls (short rows). */
+static void FN(gather_row_mode_v1)(const T *xr, T *I2C_RESTRICT row, const i2c_geom *g,
+                                   int64_t ox0, int64_t ox1, int64_t offx, int mode,
+                                   const T *fill)
+{
+    const int64_t ow = g->ow, xs3 = g->xs[3], sw = g->sw, sx = sw * xs3;
+    int64_t i, start, step;
+    const T *src;
+    if (xr == NULL) {
+        const T f = *fill;
+        for (i = 0; i < ow; i++)
+            row[i] = f;
+        return;
+    }
+    if (ox0 > 0) {
+        if (mode == I2C_PAD_CONSTANT) {
+            const T f = *fill;
+            for (i = 0; i < ox0; i++)
+                row[i] = f;
+        } else {
+            i2c_edge_map(mode, offx, sw, g->w, &start, &step);
+            src = xr + start * xs3;
+            for (i = 0; i < ox0; i++)
+                row[i] = src[i * step * xs3];
+        }
+    }
+    src = xr + (ox0 * sw + offx) * xs3;
+    if (sx == 1) {
+        for (i = ox0; i < ox1; i++)
+            row[i] = src[i - ox0];
+    } else {
+        for (i = ox0; i < ox1; i++)
+            row[i] = src[(i - ox0) * sx];
+    }
+    if (ox1 < ow) {
+        if (mode == I2C_PAD_CONSTANT) {
+            const T f = *fill;
+            for (i = ox1; i < ow; i++)
+                row[i] = f;
+        } else {
+            i2c_edge_map(mode, ox1 * sw + offx, sw, g->w, &start, &step);
+            src = xr + start * xs3;
+            for (i = ox1; i < ow; i++)
+                row[i] = src[(i - ox1) * step * xs3];
+        }
+    }
+}
+
+/* Gather one (h, w) plane with padding `mode`, tap-major (the order of
+ * gather_plane).  xp: image plane (h, w, v), strides g->xs[2..4], already
+ * mapped along the depth axis; cp: cols plane (kh, kw, oh, ow, v). */
+static void FN(gather_plane_mode)(const T *xp, T *cp, const i2c_geom *g, int mode,
+                                  const T *fill, int stream)
+{
+    const int v1 = !stream && g->v == 1 && g->cs[5] == 1;
+    int64_t ky, kx, oy, ox0, ox1, oy0, oy1;
+    for (ky = 0; ky < g->kh; ky++) {
+        const int64_t offy = ky * g->dh - g->ph;
+        i2c_range(offy, g->sh, g->h, g->oh, &oy0, &oy1);
+        for (kx = 0; kx < g->kw; kx++) {
+            const int64_t offx = kx * g->dw - g->pw;
+            T *tap = cp + ky * g->cs[2] + kx * g->cs[3];
+            i2c_range(offx, g->sw, g->w, g->ow, &ox0, &ox1);
+            for (oy = 0; oy < g->oh; oy++) {
+                const int64_t iy = oy * g->sh + offy;
+                const int64_t my = oy >= oy0 && oy < oy1 ? iy : i2c_pad_index(mode, iy, g->h);
+                const T *xr = my < 0 ? NULL : xp + my * g->xs[2];
+                if (v1)
+                    FN(gather_row_mode_v1)(xr, tap + oy * g->cs[4], g, ox0, ox1, offx, mode,
+                                           fill);
+                else
+                    FN(gather_row_mode)(xr, tap + oy * g->cs[4], g, ox0, ox1, offx, mode,
+                                        fill, stream);
+            }
+        }
+    }
+}
+
+/* Fill the (kh, kw, oh, ow, v) block of cols at cp with *fill (a depth tap
+ * in constant padding). */
+static void FN(fill_plane)(T *cp, const i2c_geom *g, const T *fill, int stream)
+{
+    int64_t ky, kx, oy;
+    for (ky = 0; ky < g->kh; ky++)
+        for (kx = 0; kx < g->kw; kx++)
+            for (oy = 0; oy < g->oh; oy++)
+                FN(put_run)(cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4], g->cs[5],
+                            g->cs[6], fill, 0, 0, g->ow, g->v, stream);
+}
+
+/* dst(i, :) = src(i*step, :) for i < cnt, rows of v contiguous elements
+ * (step 0: src repeated). */
+static void FN(copy_vectors)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT src, int64_t step,
+                             int64_t cnt, int64_t v)
+{
+    int64_t i;
+    for (i = 0; i < cnt; i++)
+        memcpy(dst + i * v, src + i * step * v, (size_t)v * sizeof(T));
+}
+
+/* dst(i, j) = *fill for i < cnt, j < v (dst contiguous). */
+static void FN(fill_run)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT fill, int64_t n)
+{
+    const T f = *fill;
+    int64_t i;
+    for (i = 0; i < n; i++)
+        dst[i] = f;
+}
+
+/* gather_wm with padding `mode`: one channels-last (n, c) plane, window by
+ * window; each window row (k0, k1) is the in-range run of k2*v elements
+ * between two edge runs mapped by the mode. */
+static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, const T *fill)
+{
+    const int64_t v = w->v, kw = w->k[2], n0 = w->size[0], n1 = w->size[1], n2 = w->size[2];
+    const int constant = mode == I2C_PAD_CONSTANT;
+    int64_t o0, o1, o2, k0, k1, a, b, start, step;
+    for (o0 = 0; o0 < w->o[0]; o0++) {
+        for (o1 = 0; o1 < w->o[1]; o1++) {
+            for (o2 = 0; o2 < w->o[2]; o2++) {
+                const int64_t ix0 = o2 * w->s[2] - w->p[2];
+                T *win = cp + o0 * w->cs[5] + o1 * w->cs[6] + o2 * w->cs[7];
+                i2c_range(ix0, 1, n2, kw, &a, &b);
+                for (k0 = 0; k0 < w->k[0]; k0++) {
+                    const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
+                    const int64_t m0 = i0 >= 0 && i0 < n0 ? i0 : i2c_pad_index(mode, i0, n0);
+                    for (k1 = 0; k1 < w->k[1]; k1++) {
+                        const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
+                        const int64_t m1 = i1 >= 0 && i1 < n1 ? i1 : i2c_pad_index(mode, i1, n1);
+                        T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
+                        const T *xr;
+                        if (m0 < 0 || m1 < 0) {
+                            FN(fill_run)(dst, fill, kw * v);
+                            continue;
+                        }
+                        xr = xp + m0 * w->xs[2] + m1 * w->xs[3];
+                        if (a > 0) {
+                            if (constant) {
+                                FN(fill_run)(dst, fill, a * v);
+                            } else {
+                                i2c_edge_map(mode, ix0, 1, n2, &start, &step);
+                                FN(copy_vectors)(dst, xr + start * v, step, a, v);
+                            }
+                        }
+                        if (b > a)
+                            memcpy(dst + a * v, xr + (ix0 + a) * v,
+                                   (size_t)((b - a) * v) * sizeof(T));
+                        if (b < kw) {
+                            if (constant) {
+                                FN(fill_run)(dst + b * v, fill, (kw - b) * v);
+                            } else {
+                                i2c_edge_map(mode, ix0 + b, 1, n2, &start, &step);
+                                FN(copy_vectors)(dst + b * v, xr + start * v, step, kw - b, v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* i2c_gather_mode_* for a mode other than zeros: gather_nd with every
+ * padding index mapped (the depth axis here, the plane axes in the walks).
+ * fill: one element, the constant (read for I2C_PAD_CONSTANT only). */
+static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, const T *fill,
+                               int num_threads)
+{
+    i2c_geom g2;
+    const int64_t planes = w->n * w->c;
+    const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
+    const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
+                       planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
+    const int nt = i2c_plan_threads(num_threads, planes, per_plane);
+    const int wm = i2c_window_major(w);
+    const int inside = i2c_plane_inside(w);
+    int64_t p;
+    (void)nt;
+    i2c_plane_geom(w, &g2);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+    for (p = 0; p < planes; p++) {
+        const int64_t ni = p / w->c, ci = p % w->c;
+        const T *xp = x + ni * w->xs[0] + ci * w->xs[1];
+        T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
+        int64_t k0, o0;
+        if (wm) {
+            FN(gather_wm_mode)(xp, cp, w, mode, fill);
+            continue;
+        }
+        for (k0 = 0; k0 < w->k[0]; k0++) {
+            for (o0 = 0; o0 < w->o[0]; o0++) {
+                const int64_t m0 = i2c_pad_index(mode, o0 * w->s[0] + k0 * w->d[0] - w->p[0],
+                                                 w->size[0]);
+                T *sub = cp + k0 * w->cs[2] + o0 * w->cs[5];
+                if (m0 < 0)
+                    FN(fill_plane)(sub, &g2, fill, stream);
+                else if (inside)
+                    FN(gather_plane_any)(xp + m0 * w->xs[2], sub, &g2, stream);
+                else
+                    FN(gather_plane_mode)(xp + m0 * w->xs[2], sub, &g2, mode, fill, stream);
+            }
+        }
+        if (stream)
+            i2c_stream_fence();
+    }
+}
+#endif /* I2C_GATHER (padding modes) */
+
 #if I2C_ACCUM
 /* ------------------------------------------------------------------------
  * col2im accumulate
