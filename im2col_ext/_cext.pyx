@@ -33,6 +33,7 @@ from im2col_ext._kernels cimport (
     i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
     i2c_accumulate_i8_i64, i2c_accumulate_i16_i64, i2c_accumulate_i32_i64, i2c_accumulate_u8_i64,
     i2c_accumulate_u8_u64, i2c_accumulate_u16_u64, i2c_accumulate_u32_u64,
+    i2c_accumulate_f16_f32,
     i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
     i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
     i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
@@ -214,12 +215,13 @@ def _native(code):
 
 
 #: (cols dtype.str, image dtype.str) of the compiled accumulations, native
-#: byte order: same-type float32/float64/int64/uint64 sums, and the small
-#: integers (bool as uint8) widened to 64 bits element by element.
+#: byte order: same-type float32/float64/int64/uint64 sums, the small
+#: integers (bool as uint8) widened to 64 bits element by element, and
+#: float16 summed in float32 (np.sum's accumulators).
 ACCUMULATE_PAIRS = tuple((_native(a), _native(b)) for a, b in (
     ("f4", "f4"), ("f8", "f8"), ("i8", "i8"), ("u8", "u8"),
     ("|i1", "i8"), ("i2", "i8"), ("i4", "i8"), ("|u1", "i8"),
-    ("|u1", "u8"), ("u2", "u8"), ("u4", "u8"), ("|b1", "i8"),
+    ("|u1", "u8"), ("u2", "u8"), ("u4", "u8"), ("|b1", "i8"), ("f2", "f4"),
 ))
 
 
@@ -351,8 +353,10 @@ def accumulate(cols9, x6, spec):
             i2c_accumulate_u8_u64(<const uint8_t *>cp, <uint64_t *>xp, &w, _num_threads)
         elif which == 9:
             i2c_accumulate_u16_u64(<const uint16_t *>cp, <uint64_t *>xp, &w, _num_threads)
-        else:
+        elif which == 10:
             i2c_accumulate_u32_u64(<const uint32_t *>cp, <uint64_t *>xp, &w, _num_threads)
+        else:
+            i2c_accumulate_f16_f32(<const uint16_t *>cp, <float *>xp, &w, _num_threads)
 
 
 cdef void _max_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,

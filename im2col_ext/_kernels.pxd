@@ -56,6 +56,7 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_f16_f32(const uint16_t *cols, float *x, const i2c_win *w, int num_threads)
 
     void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads)
     void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads)

@@ -474,6 +474,36 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 #define I2C_GATHER 0
 #undef I2C_ACCUM
 #define I2C_ACCUM 1
+
+/* The value of a cols element as the accumulator type T. */
+#define I2C_LOAD(s) ((T)(s))
+
+/* Elements of the narrow accumulator's stack tile (col2im_plane_narrow):
+ * a band of whole image rows, 8 or 16 KiB. */
+#define I2C_NARROW_TILE 4096
+
+/* float16 (its bits, a uint16_t) -> float, exactly (every half is a
+ * float), without _Float16 or F16C: normal numbers re-biased, subnormals
+ * and zeros as m * 2**-24 (an exact product), infinities and NaNs with
+ * their payload (the bits NumPy's conversion gives).  Mask selects rather
+ * than branches or ?: (gcc then reported "control flow in loop"), so the
+ * loops that call it vectorise. */
+static float i2c_half_to_float(uint16_t h)
+{
+    const uint32_t em = (uint32_t)h & 0x7fffu;
+    const uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
+    const float sub = (float)(int32_t)em * 5.9604644775390625e-08f;   /* 2**-24 */
+    const uint32_t infnan = 0u - (uint32_t)(em >= 0x7c00u);   /* all ones or 0 */
+    const uint32_t tiny = 0u - (uint32_t)(em < 0x0400u);
+    uint32_t sbits, bits;
+    float f;
+    memcpy(&sbits, &sub, sizeof(sbits));
+    bits = (em << 13) + (112u << 23) + (infnan & (112u << 23));   /* re-bias by 127 - 15 */
+    bits = (sbits & tiny) | (bits & ~tiny);
+    bits |= sign;
+    memcpy(&f, &bits, sizeof(f));
+    return f;
+}
 /* Accumulations: TS is the element type of cols, T the type of the image
  * (the accumulator).  Mixed pairs widen each element as it is added, as
  * np.sum does for small integers (no widened copy of cols). */
@@ -495,18 +525,26 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 
 #define TS int8_t
 #define T int64_t
+#define TA int16_t
+#define I2C_TA_MAX_TAPS 256
 #define I2C_SUFFIX _i8_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS int16_t
 #define T int64_t
+#define TA int32_t
+#define I2C_TA_MAX_TAPS 65536
 #define I2C_SUFFIX _i16_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS int32_t
@@ -519,26 +557,38 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 
 #define TS uint8_t
 #define T int64_t
+#define TA uint16_t
+#define I2C_TA_MAX_TAPS 257
 #define I2C_SUFFIX _u8_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint8_t
 #define T uint64_t
+#define TA uint16_t
+#define I2C_TA_MAX_TAPS 257
 #define I2C_SUFFIX _u8_u64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint16_t
 #define T uint64_t
+#define TA uint32_t
+#define I2C_TA_MAX_TAPS 65537
 #define I2C_SUFFIX _u16_u64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint32_t
@@ -548,6 +598,19 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 #undef T
 #undef TS
 #undef I2C_SUFFIX
+
+/* float16 columns (their bits) summed in float, as np.sum does. */
+#undef I2C_LOAD
+#define I2C_LOAD(s) i2c_half_to_float(s)
+#define TS uint16_t
+#define T float
+#define I2C_SUFFIX _f16_f32
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+#undef I2C_LOAD
+#define I2C_LOAD(s) ((T)(s))
 
 #undef I2C_POOL
 #define I2C_POOL 1

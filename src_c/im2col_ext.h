@@ -122,7 +122,9 @@ void i2c_gather_mode_b16(const void *x, void *cols, const i2c_win *w, int mode,
  * is contiguous in both arrays, x's last spatial stride and cols' k2 stride
  * are v and d2 == 1 (channels last: the window-major walk, which reads cols
  * forwards), the taps are taken in REVERSE row-major order.  Integer sums wrap
- * modulo 2**64 (the API accumulates in 64 bits, as np.sum does).
+ * modulo 2**64 (the API accumulates in 64 bits, as np.sum does); the mixed
+ * pairs of 8- and 16-bit integers may sum a plane in 16 / 32 bits first
+ * where that is exact (the same result: integer sums have no order).
  *   cols : columns, strides w->cs, read only
  *   x    : image, strides w->xs, written                                  */
 void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_threads);
@@ -137,6 +139,9 @@ void i2c_accumulate_u8_i64(const uint8_t *cols, int64_t *x, const i2c_win *w, in
 void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
+/* float16 columns (the raw bits, IEEE binary16) summed in float, each
+ * element converted exactly as it is added (np.sum's float16 policy).   */
+void i2c_accumulate_f16_f32(const uint16_t *cols, float *x, const i2c_win *w, int num_threads);
 
 /* The 2-D geometry below serves the pooling kernels: the image is
  * (n, c, h, w) (v == 1), windows as in i2c_win with d = 2.             */

@@ -6,6 +6,13 @@
  *   T       the element type (float or double)
  *   FN(f)   the name of function f for that type (f_f32 or f_f64, from
  *           the suffix macro I2C_SUFFIX)
+ * and, for the accumulations (I2C_ACCUM):
+ *   TS          the element type of cols (T itself, or a narrower one)
+ *   I2C_LOAD(s) the value of cols element s as a T (a cast, or the
+ *               float16 -> float conversion)
+ *   TA          (optional) a narrow accumulator type between TS and T,
+ *               exact for up to I2C_TA_MAX_TAPS taps per plane (see
+ *               col2im_plane_narrow)
  * Layouts, strides and the meaning of every public function are those of
  * im2col_ext.h; all strides are in elements and may be negative or zero.
  * Helpers shared by both types (i2c_range, i2c_plan_threads, ...) live in
@@ -108,20 +115,20 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
     if (v == 1) {
         if (dstep == 1 && sstep == 1) {
             for (i = 0; i < cnt; i++)
-                dst[i] += src[i];
+                dst[i] += I2C_LOAD(src[i]);
         } else if (sstep == 1) {
             for (i = 0; i < cnt; i++)
-                dst[i * dstep] += src[i];
+                dst[i * dstep] += I2C_LOAD(src[i]);
         } else {
             for (i = 0; i < cnt; i++)
-                dst[i * dstep] += src[i * sstep];
+                dst[i * dstep] += I2C_LOAD(src[i * sstep]);
         }
     } else if (dvs == 1 && svs == 1) {
         for (i = 0; i < cnt; i++) {
             T *I2C_RESTRICT d = dst + i * dstep;
             const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j] += s[j];
+                d[j] += I2C_LOAD(s[j]);
         }
     } else if (svs == 1) {
         /* cs231n layout: contiguous vectors in cols, one image per element
@@ -130,14 +137,14 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
             T *d = dst + i * dstep;
             const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j * dvs] += s[j];
+                d[j * dvs] += I2C_LOAD(s[j]);
         }
     } else {
         for (i = 0; i < cnt; i++) {
             T *d = dst + i * dstep;
             const TS *s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j * dvs] += s[j * svs];
+                d[j * dvs] += I2C_LOAD(s[j * svs]);
         }
     }
 }
@@ -933,7 +940,7 @@ static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
                         dst = xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v;
                         src = win + k0 * w->cs[2] + k1 * w->cs[3] + a * v;
                         for (i = 0; i < (b - a) * v; i++)
-                            dst[i] += src[i];
+                            dst[i] += I2C_LOAD(src[i]);
                     }
                 }
             }
@@ -950,6 +957,134 @@ static void FN(col2im_plane_any)(const TS *cp, T *xp, const i2c_geom *g, int add
         FN(col2im_plane_taps)(cp, xp, g, add);
     else
         FN(col2im_plane)(cp, xp, g, add);
+}
+
+/* ------------------------------------------------------------------------
+ * col2im of small integers through a narrow accumulator (issue 11)
+ *
+ * Widening every element of cols straight to 64 bits costs a chain of
+ * unpacks per element (SSE2 has no pmovzx/pmovsx), which made uint8 fold
+ * 5x slower than a copy of the columns.  Within one 2-D plane a pixel gets
+ * at most kh*kw contributions, so when kh*kw <= I2C_TA_MAX_TAPS their sum
+ * is exact in TA (uint8/int8 in 16 bits, uint16/int16 in 32): the plane is
+ * summed, band of rows by band, into a stack tile of TA (adds of narrow
+ * vectors), and each band is widened into x once.  Integer sums are exact
+ * (modulo 2**64), so the result is the same bits as the direct walks'.
+ * ------------------------------------------------------------------------ */
+#ifdef TA
+
+/* (I2C_NARROW_TILE, the elements of the stack tile, is defined in
+ * im2col_ext.c.) */
+
+/* dst[i*dstep + j] += src[i*sstep + j*svs] for i < cnt, j < v, in TA. */
+static void FN(add_block_narrow)(TA *I2C_RESTRICT dst, int64_t dstep,
+                                 const TS *I2C_RESTRICT src, int64_t sstep, int64_t svs,
+                                 int64_t cnt, int64_t v)
+{
+    int64_t i, j;
+    if (v == 1) {
+        if (dstep == 1 && sstep == 1) {
+            for (i = 0; i < cnt; i++)
+                dst[i] = (TA)(dst[i] + (TA)src[i]);
+        } else {
+            for (i = 0; i < cnt; i++)
+                dst[i * dstep] = (TA)(dst[i * dstep] + (TA)src[i * sstep]);
+        }
+    } else if (svs == 1) {
+        for (i = 0; i < cnt; i++) {
+            TA *I2C_RESTRICT d = dst + i * dstep;
+            const TS *I2C_RESTRICT s = src + i * sstep;
+            for (j = 0; j < v; j++)
+                d[j] = (TA)(d[j] + (TA)s[j]);
+        }
+    } else {
+        for (i = 0; i < cnt; i++) {
+            TA *I2C_RESTRICT d = dst + i * dstep;
+            const TS *I2C_RESTRICT s = src + i * sstep;
+            for (j = 0; j < v; j++)
+                d[j] = (TA)(d[j] + (TA)s[j * svs]);
+        }
+    }
+}
+
+/* col2im of one 2-D plane through TA tiles (same arguments as col2im_plane);
+ * returns 0, doing nothing, when it does not apply (too many taps for TA,
+ * or a padded image row wider than the tile).  The tile holds a band of
+ * rows of the image padded along the row (pw on the left, as far as the
+ * windows reach on the right), so every cols row is added whole -- its
+ * padding taps land in the margins, which are dropped -- and the rows of
+ * the torch layout (v == 1, unit stride) are plain contiguous loops. */
+static int FN(col2im_plane_narrow)(const TS *cp, T *xp, const i2c_geom *g, int add)
+{
+    TA tile[I2C_NARROW_TILE];
+    const int64_t v = g->v, wd = g->w, ow = g->ow;   /* locals: x may alias g */
+    const int64_t reach = (ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+    const int64_t row = (reach > g->pw + wd ? reach : g->pw + wd) * v;
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4];
+    const int64_t cs4 = g->cs[4], cs5 = g->cs[5], cs6 = g->cs[6];
+    const int64_t margin = g->pw * v;
+    const int plain = v == 1 && g->sw == 1 && cs5 == 1;
+    int64_t hb, r0, r1, ky, kx, oy, oy0, oy1, offy, iy, i, j;
+    if (g->kh * g->kw > I2C_TA_MAX_TAPS || row > I2C_NARROW_TILE)
+        return 0;
+    hb = I2C_NARROW_TILE / row;
+    for (r0 = 0; r0 < g->h; r0 += hb) {
+        r1 = g->h - r0 < hb ? g->h : r0 + hb;
+        memset(tile, 0, (size_t)((r1 - r0) * row) * sizeof(TA));
+        for (ky = 0; ky < g->kh; ky++) {
+            offy = ky * g->dh - g->ph;
+            /* windows oy whose row iy = oy*sh + offy lies in [r0, r1) */
+            i2c_range(offy - r0, g->sh, r1 - r0, g->oh, &oy0, &oy1);
+            /* taps outermost: consecutive rows added go to different tile
+             * rows (adding the kx taps of one row in a row stalls on
+             * store-to-load forwarding of the overlapping vectors) */
+            for (kx = 0; kx < g->kw; kx++) {
+                for (oy = oy0; oy < oy1; oy++) {
+                    TA *I2C_RESTRICT t = tile + (oy * g->sh + offy - r0) * row + kx * g->dw * v;
+                    const TS *I2C_RESTRICT c = cp + ky * g->cs[2] + kx * g->cs[3] + oy * cs4;
+                    if (plain) {
+                        for (i = 0; i < ow; i++)
+                            t[i] = (TA)(t[i] + (TA)c[i]);
+                    } else {
+                        FN(add_block_narrow)(t, g->sw * v, c, cs5, cs6, ow, v);
+                    }
+                }
+            }
+        }
+        for (iy = r0; iy < r1; iy++) {
+            const TA *I2C_RESTRICT t = tile + (iy - r0) * row + margin;
+            T *I2C_RESTRICT xr = xp + iy * xs2;
+            if (v == 1 && xs3 == 1) {
+                if (add)
+                    for (i = 0; i < wd; i++)
+                        xr[i] += (T)t[i];
+                else
+                    for (i = 0; i < wd; i++)
+                        xr[i] = (T)t[i];
+            } else {
+                for (i = 0; i < wd; i++)
+                    for (j = 0; j < v; j++) {
+                        if (add)
+                            xr[i * xs3 + j * xs4] += (T)t[i * v + j];
+                        else
+                            xr[i * xs3 + j * xs4] = (T)t[i * v + j];
+                    }
+            }
+        }
+    }
+    return 1;
+}
+#endif /* TA */
+
+/* col2im of one 2-D plane: the narrow accumulator when the pair has one
+ * and it applies, else col2im_plane_any. */
+static void FN(col2im_plane_acc)(const TS *cp, T *xp, const i2c_geom *g, int add)
+{
+#ifdef TA
+    if (FN(col2im_plane_narrow)(cp, xp, g, add))
+        return;
+#endif
+    FN(col2im_plane_any)(cp, xp, g, add);
 }
 
 /* See im2col_ext.h.  For each depth slice i0 of a plane, the depth taps k0
@@ -989,7 +1124,7 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
                 o0 = t / w->s[0];
                 if (o0 >= w->o[0])
                     continue;
-                FN(col2im_plane_any)(cp + k0 * w->cs[2] + o0 * w->cs[5], xs, &g2, add);
+                FN(col2im_plane_acc)(cp + k0 * w->cs[2] + o0 * w->cs[5], xs, &g2, add);
                 add = 1;
             }
             if (!add)
