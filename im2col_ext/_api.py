@@ -343,7 +343,7 @@ def backend_for(dtype, operation="unfold"):
     dtype : dtype of ``x`` (unfold) or of ``cols`` (fold)
     operation : {"unfold", "im2col", "fold", "col2im"}
         "unfold"/"im2col" is a gather (any layout, any padding mode: the
-        border strips use the same kernel); "fold"/"col2im" the sum of
+        compiled gathers take the mode); "fold"/"col2im" the sum of
         :func:`fold` with its default accumulator (np.sum's).
     """
     dt = np.dtype(dtype).newbyteorder("=")
@@ -499,9 +499,10 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1, *, channel_axis=1,
         mirrored without repeating the edge (numpy.pad's "reflect", padding
         smaller than the input on every axis); the edge pixel (numpy.pad's
         "edge"); the input wrapped around (numpy.pad's "wrap", padding at
-        most the input size).  No padded copy of ``x`` is made: the border
-        taps are rewritten after the zero-padded gather, at a cost
-        proportional to the border.
+        most the input size).  No padded copy of ``x`` is made: the compiled
+        gather reads each padding tap through the mode's index map (the
+        NumPy backend rewrites the border taps after a zero-padded gather);
+        both give the same bits.
     value : scalar, optional
         The fill of ``padding_mode="constant"`` (default 0); it must be
         representable in ``x.dtype`` exactly (ValueError otherwise) and is
