@@ -84,7 +84,7 @@ def _geom_cases():
 @pytest.mark.parametrize("dtype", ITEM_DTYPES)
 @pytest.mark.parametrize("channel_axis", [1, -1], ids=["cf", "cl"])
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("geom", _geom_cases())
+@pytest.mark.parametrize("geom", list(_geom_cases()))
 def test_mode_gather_c_equals_numpy(geom, mode, channel_axis, dtype):
     size, kernel, stride, dilation, padding = geom
     if not _fits(mode, size, padding):
