@@ -234,7 +234,7 @@ INT_DTYPES = ["u1", "i1", "u2", "i2", "b1", "u4", "i4"]
 
 @pytest.mark.parametrize("dtype", INT_DTYPES)
 @pytest.mark.parametrize("channel_axis", [1, -1], ids=["cf", "cl"])
-@pytest.mark.parametrize("geom", _geom_cases())
+@pytest.mark.parametrize("geom", list(_geom_cases()))
 def test_integer_fold_c_equals_numpy(geom, channel_axis, dtype):
     size, kernel, stride, dilation, padding = geom
     rng = np.random.default_rng(11)
