@@ -148,8 +148,8 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
     """im2col of a checked batched ``x`` with window geometry ``g`` into a new array (or ``out``).
 
     ``mode`` is a checked padding mode (:mod:`._padding`), ``value`` the
-    checked fill of "constant": the zero-padded gather runs, then only the
-    border taps are rewritten.
+    checked fill of "constant"; the backend's gather reads every padding
+    tap through the mode's index map (no padded copy of ``x``).
     """
     g = _window(g)
     x = _native(x)
@@ -160,16 +160,8 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x6, cols9 = _views(x, cols, g, layout)
-        if mode == "zeros":
-            _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec())
-        else:
-            _padding.gather_padded(x6, cols9, g.kernel_spec(), mode, value, _gather_any)
+        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec(), mode, value)
     return cols
-
-
-def _gather_any(x6, cols9, spec):
-    """``gather`` on the backend that takes these views."""
-    _backend.for_gather(x6, cols9).gather(x6, cols9, spec)
 
 
 def _accumulate(cols, g, layout, out=None):
@@ -355,7 +347,7 @@ def backend_for(dtype: DTypeLike, operation: str = "unfold") -> str:
     dtype : dtype of ``x`` (unfold) or of ``cols`` (fold)
     operation : {"unfold", "im2col", "fold", "col2im"}
         "unfold"/"im2col" is a gather (any layout, any padding mode: the
-        border strips use the same kernel); "fold"/"col2im" the sum of
+        compiled gathers take the mode); "fold"/"col2im" the sum of
         :func:`fold` with its default accumulator (np.sum's).
     """
     dt = np.dtype(dtype).newbyteorder("=")
@@ -515,9 +507,10 @@ def unfold(x: ArrayLike, kernel_size: IntOrSeq, dilation: IntOrSeq = 1, padding:
         mirrored without repeating the edge (numpy.pad's "reflect", padding
         smaller than the input on every axis); the edge pixel (numpy.pad's
         "edge"); the input wrapped around (numpy.pad's "wrap", padding at
-        most the input size).  No padded copy of ``x`` is made: the border
-        taps are rewritten after the zero-padded gather, at a cost
-        proportional to the border.
+        most the input size).  No padded copy of ``x`` is made: the compiled
+        gather reads each padding tap through the mode's index map (the
+        NumPy backend rewrites the border taps after a zero-padded gather);
+        both give the same bits.
     value : scalar, optional
         The fill of ``padding_mode="constant"`` (default 0); it must be
         representable in ``x.dtype`` exactly (ValueError otherwise) and is

@@ -19,6 +19,7 @@ import json
 import operator
 import os
 import sys
+import numpy as np
 
 from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -26,9 +27,13 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from im2col_ext._kernels cimport (
     i2c_geom, i2c_win,
     i2c_gather_b1, i2c_gather_b2, i2c_gather_b4, i2c_gather_b8, i2c_gather_b16,
+    i2c_gather_mode_b1, i2c_gather_mode_b2, i2c_gather_mode_b4, i2c_gather_mode_b8,
+    i2c_gather_mode_b16,
+    I2C_PAD_ZEROS, I2C_PAD_CONSTANT, I2C_PAD_REFLECT, I2C_PAD_REPLICATE, I2C_PAD_CIRCULAR,
     i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
     i2c_accumulate_i8_i64, i2c_accumulate_i16_i64, i2c_accumulate_i32_i64, i2c_accumulate_u8_i64,
     i2c_accumulate_u8_u64, i2c_accumulate_u16_u64, i2c_accumulate_u32_u64,
+    i2c_accumulate_f16_f32,
     i2c_max_pool_forward_f32, i2c_max_pool_forward_f64,
     i2c_max_pool_scatter_f32, i2c_max_pool_scatter_f64,
     i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
@@ -210,12 +215,13 @@ def _native(code):
 
 
 #: (cols dtype.str, image dtype.str) of the compiled accumulations, native
-#: byte order: same-type float32/float64/int64/uint64 sums, and the small
-#: integers (bool as uint8) widened to 64 bits element by element.
+#: byte order: same-type float32/float64/int64/uint64 sums, the small
+#: integers (bool as uint8) widened to 64 bits element by element, and
+#: float16 summed in float32 (np.sum's accumulators).
 ACCUMULATE_PAIRS = tuple((_native(a), _native(b)) for a, b in (
     ("f4", "f4"), ("f8", "f8"), ("i8", "i8"), ("u8", "u8"),
     ("|i1", "i8"), ("i2", "i8"), ("i4", "i8"), ("|u1", "i8"),
-    ("|u1", "u8"), ("u2", "u8"), ("u4", "u8"), ("|b1", "i8"),
+    ("|u1", "u8"), ("u2", "u8"), ("u4", "u8"), ("|b1", "i8"), ("f2", "f4"),
 ))
 
 
@@ -260,31 +266,51 @@ cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
     return 0
 
 
-def gather(x6, cols9, spec):
+#: The padding modes of :func:`gather` and their C codes (``I2C_PAD_*``).
+PADDING_MODES = {
+    "zeros": I2C_PAD_ZEROS, "constant": I2C_PAD_CONSTANT, "reflect": I2C_PAD_REFLECT,
+    "replicate": I2C_PAD_REPLICATE, "circular": I2C_PAD_CIRCULAR,
+}
+
+
+def gather(x6, cols9, spec, mode="zeros", value=None):
     """Fill ``cols9`` (n, c, k0, k1, k2, o0, o1, o2, v) from the image ``x6`` (n, c, s0, s1, s2, v).
 
     ``spec`` is ``(size, kernel, out, stride, low_pad, dilation)``, each a
     3-tuple.  Any dtype whose item size is in :data:`GATHER_ITEMSIZES`; the
-    arrays share it and are aligned to ``min(itemsize, 8)``.
+    arrays share it and are aligned to ``min(itemsize, 8)``.  ``mode`` is a
+    key of :data:`PADDING_MODES` (the API has checked that the padding fits
+    it); ``value`` the fill of "constant" (a scalar of ``x6.dtype``, default
+    0), whose bytes are written.
     """
     cdef i2c_win w
     cdef void *xp
     cdef void *cp
+    cdef const void *vp = NULL
+    cdef int cmode = PADDING_MODES[mode]
     _fill_win(&w, x6, cols9, spec, &xp, &cp)
     cdef int isz = x6.itemsize
     if cols9.itemsize != isz:
         raise TypeError(f"x and cols must share one item size, got {isz} and {cols9.itemsize}")
+    if cmode == I2C_PAD_CONSTANT:
+        fill = np.zeros(1, dtype=x6.dtype)
+        if value is not None:
+            fill[0] = value
+    else:
+        fill = np.zeros(1, dtype=np.uint8)
+    cdef const unsigned char[::1] fbytes = fill.view(np.uint8)
+    vp = <const void *>&fbytes[0]
     with nogil:
         if isz == 1:
-            i2c_gather_b1(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b1(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 2:
-            i2c_gather_b2(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b2(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 4:
-            i2c_gather_b4(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b4(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 8:
-            i2c_gather_b8(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b8(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         elif isz == 16:
-            i2c_gather_b16(<const void *>xp, <void *>cp, &w, _num_threads)
+            i2c_gather_mode_b16(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
         else:
             with gil:
                 raise TypeError(f"the C gather has no kernel for {isz}-byte items")
@@ -327,8 +353,10 @@ def accumulate(cols9, x6, spec):
             i2c_accumulate_u8_u64(<const uint8_t *>cp, <uint64_t *>xp, &w, _num_threads)
         elif which == 9:
             i2c_accumulate_u16_u64(<const uint16_t *>cp, <uint64_t *>xp, &w, _num_threads)
-        else:
+        elif which == 10:
             i2c_accumulate_u32_u64(<const uint32_t *>cp, <uint64_t *>xp, &w, _num_threads)
+        else:
+            i2c_accumulate_f16_f32(<const uint16_t *>cp, <float *>xp, &w, _num_threads)
 
 
 cdef void _max_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,

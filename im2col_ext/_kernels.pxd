@@ -32,6 +32,19 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_gather_b8(const void *x, void *cols, const i2c_win *w, int num_threads)
     void i2c_gather_b16(const void *x, void *cols, const i2c_win *w, int num_threads)
 
+    enum:
+        I2C_PAD_ZEROS
+        I2C_PAD_CONSTANT
+        I2C_PAD_REFLECT
+        I2C_PAD_REPLICATE
+        I2C_PAD_CIRCULAR
+
+    void i2c_gather_mode_b1(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
+    void i2c_gather_mode_b2(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
+    void i2c_gather_mode_b4(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
+    void i2c_gather_mode_b8(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
+    void i2c_gather_mode_b16(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
+
     void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_f64(const double *cols, double *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_i64(const int64_t *cols, int64_t *x, const i2c_win *w, int num_threads)
@@ -43,6 +56,7 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
     void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads)
+    void i2c_accumulate_f16_f32(const uint16_t *cols, float *x, const i2c_win *w, int num_threads)
 
     void i2c_max_pool_forward_f32(const float *x, float *out, int64_t *argmax, const i2c_geom *g, int num_threads)
     void i2c_max_pool_forward_f64(const double *x, double *out, int64_t *argmax, const i2c_geom *g, int num_threads)

@@ -22,6 +22,8 @@ the contributions of taps ``(k0, k1, k2)`` in row-major order onto a zero.
 
 import numpy as np
 
+from . import _padding
+
 name = "numpy"
 
 
@@ -75,8 +77,19 @@ def _blocks(n, c, plane_bytes):
             yield slice(n0, min(n0 + nb, n)), slice(c0, min(c0 + cb, c))
 
 
-def gather(x6, cols9, spec):
-    """``cols9[n,c,k0,k1,k2,o0,o1,o2,v] = x6[n,c,i0,i1,i2,v]``, ``i_a = o_a*s_a + k_a*d_a - p_a``; 0 outside."""
+def gather(x6, cols9, spec, mode="zeros", value=None):
+    """``cols9[n,c,k0,k1,k2,o0,o1,o2,v] = x6[n,c,i0,i1,i2,v]``, ``i_a = o_a*s_a + k_a*d_a - p_a``.
+
+    Outside the image: 0 (``mode="zeros"``), or what padding ``mode`` reads
+    there (``value`` for "constant"): the zero-padded gather, then the
+    border blocks rewritten from small padded strips
+    (:func:`._padding.gather_padded`).
+    """
+    _padding.gather_padded(x6, cols9, spec, mode, value, _gather_zeros)
+
+
+def _gather_zeros(x6, cols9, spec):
+    """:func:`gather` with zero padding."""
     taps = _taps(spec)
     pshape = _padded_shape(spec)
     inner = _interior(spec)

@@ -1,10 +1,13 @@
 """Padding modes, their exact adjoints and the per-pixel window counts of fold.
 
 unfold with a padding mode other than zeros never builds a padded copy of
-the input: the ordinary zero-padded gather runs first, then
-:func:`fill_border` rewrites only the column elements whose source index
-falls in the padding, reading ``x`` at the mode's mapped index on every
-axis (so corners are right).  Its cost is proportional to the border.
+the input.  The compiled gather (``i2c_gather_mode_*``) reads every padding
+tap through the mode's per-axis index map itself.  The NumPy backend runs
+:func:`gather_padded`: the ordinary zero-padded gather first, then only the
+column blocks whose source index falls in the padding are rewritten from
+small padded strips (:func:`border_plan`), reading ``x`` at the mode's
+mapped index on every axis (so corners are right); its extra cost is
+proportional to the border.  Both copy bits, so they agree bitwise.
 
 fold with a mode is the adjoint: the columns are summed (padding 0) into an
 image of the padded size, then :func:`fold_border` adds every padding

@@ -320,6 +320,72 @@ static int i2c_window_major(const i2c_win *w)
            w->cs[4] == w->v && w->d[2] == 1;
 }
 
+/* ------------------------------------------------------------------------
+ * Padding modes of the gathers (issue 11): the source index that padding
+ * `mode` reads along an axis of size n.
+ * ------------------------------------------------------------------------ */
+
+/* Index in [0, n) that `mode` reads at index i of an axis of size n >= 1,
+ * or -1 when it reads no element (zeros, constant).  Any i is accepted:
+ * reflect is numpy.pad's "reflect" (period 2*(n-1), the edge not repeated),
+ * replicate clamps ("edge"), circular wraps ("wrap"). */
+static int64_t i2c_pad_index(int mode, int64_t i, int64_t n)
+{
+    int64_t period;
+    if (i >= 0 && i < n)
+        return i;
+    switch (mode) {
+    case I2C_PAD_REPLICATE:
+        return i < 0 ? 0 : n - 1;
+    case I2C_PAD_CIRCULAR:
+        i %= n;
+        return i < 0 ? i + n : i;
+    case I2C_PAD_REFLECT:
+        if (n == 1)
+            return 0;
+        period = 2 * (n - 1);
+        i %= period;
+        if (i < 0)
+            i += period;
+        return i < n ? i : period - i;
+    default:
+        return -1;
+    }
+}
+
+/* The affine source map of a run of padding indices i = ia + t*step
+ * (t = 0, 1, ...), all below 0 (ia < 0) or all at or above n: the run reads
+ * index *start + t * *mstep.  Holds for reading modes (reflect, replicate,
+ * circular) within the padding the API allows: reflect -n < i < 2n - 1,
+ * circular -n <= i < 2n; replicate any i.  step >= 0. */
+static void i2c_edge_map(int mode, int64_t ia, int64_t step, int64_t n, int64_t *start,
+                         int64_t *mstep)
+{
+    const int low = ia < 0;
+    if (mode == I2C_PAD_REPLICATE) {
+        *start = low ? 0 : n - 1;
+        *mstep = 0;
+    } else if (mode == I2C_PAD_REFLECT) {
+        *start = low ? -ia : 2 * (n - 1) - ia;
+        *mstep = -step;
+    } else {  /* circular */
+        *start = low ? ia + n : ia - n;
+        *mstep = step;
+    }
+}
+
+/* 1 when the windows of w never leave the image along axes 1 and 2 (no
+ * padding read there): the plane walks of the zero-padded gather then
+ * serve every mode. */
+static int i2c_plane_inside(const i2c_win *w)
+{
+    int a;
+    for (a = 1; a < 3; a++)
+        if (w->p[a] != 0 || (w->o[a] - 1) * w->s[a] + (w->k[a] - 1) * w->d[a] >= w->size[a])
+            return 0;
+    return 1;
+}
+
 /* Element types of the gathers: unsigned integers of each size, and a
  * 16-byte pair (complex128, longdouble, 16-byte records).  Streaming stores
  * are used for the 4- and 8-byte sizes (bit copies through the float
@@ -416,6 +482,36 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 #define I2C_GATHER 0
 #undef I2C_ACCUM
 #define I2C_ACCUM 1
+
+/* The value of a cols element as the accumulator type T. */
+#define I2C_LOAD(s) ((T)(s))
+
+/* Elements of the narrow accumulator's stack tile (col2im_plane_narrow):
+ * a band of whole image rows, 8 or 16 KiB. */
+#define I2C_NARROW_TILE 4096
+
+/* float16 (its bits, a uint16_t) -> float, exactly (every half is a
+ * float), without _Float16 or F16C: normal numbers re-biased, subnormals
+ * and zeros as m * 2**-24 (an exact product), infinities and NaNs with
+ * their payload (the bits NumPy's conversion gives).  Mask selects rather
+ * than branches or ?: (gcc then reported "control flow in loop"), so the
+ * loops that call it vectorise. */
+static float i2c_half_to_float(uint16_t h)
+{
+    const uint32_t em = (uint32_t)h & 0x7fffu;
+    const uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
+    const float sub = (float)(int32_t)em * 5.9604644775390625e-08f;   /* 2**-24 */
+    const uint32_t infnan = 0u - (uint32_t)(em >= 0x7c00u);   /* all ones or 0 */
+    const uint32_t tiny = 0u - (uint32_t)(em < 0x0400u);
+    uint32_t sbits, bits;
+    float f;
+    memcpy(&sbits, &sub, sizeof(sbits));
+    bits = (em << 13) + (112u << 23) + (infnan & (112u << 23));   /* re-bias by 127 - 15 */
+    bits = (sbits & tiny) | (bits & ~tiny);
+    bits |= sign;
+    memcpy(&f, &bits, sizeof(f));
+    return f;
+}
 /* Accumulations: TS is the element type of cols, T the type of the image
  * (the accumulator).  Mixed pairs widen each element as it is added, as
  * np.sum does for small integers (no widened copy of cols). */
@@ -437,18 +533,26 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 
 #define TS int8_t
 #define T int64_t
+#define TA int16_t
+#define I2C_TA_MAX_TAPS 256
 #define I2C_SUFFIX _i8_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS int16_t
 #define T int64_t
+#define TA int32_t
+#define I2C_TA_MAX_TAPS 65536
 #define I2C_SUFFIX _i16_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS int32_t
@@ -461,26 +565,38 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 
 #define TS uint8_t
 #define T int64_t
+#define TA uint16_t
+#define I2C_TA_MAX_TAPS 257
 #define I2C_SUFFIX _u8_i64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint8_t
 #define T uint64_t
+#define TA uint16_t
+#define I2C_TA_MAX_TAPS 257
 #define I2C_SUFFIX _u8_u64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint16_t
 #define T uint64_t
+#define TA uint32_t
+#define I2C_TA_MAX_TAPS 65537
 #define I2C_SUFFIX _u16_u64
 #include "im2col_ext_template.c"
 #undef T
 #undef TS
+#undef TA
+#undef I2C_TA_MAX_TAPS
 #undef I2C_SUFFIX
 
 #define TS uint32_t
@@ -490,6 +606,19 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 #undef T
 #undef TS
 #undef I2C_SUFFIX
+
+/* float16 columns (their bits) summed in float, as np.sum does. */
+#undef I2C_LOAD
+#define I2C_LOAD(s) i2c_half_to_float(s)
+#define TS uint16_t
+#define T float
+#define I2C_SUFFIX _f16_f32
+#include "im2col_ext_template.c"
+#undef T
+#undef TS
+#undef I2C_SUFFIX
+#undef I2C_LOAD
+#define I2C_LOAD(s) ((T)(s))
 
 #undef I2C_POOL
 #define I2C_POOL 1
@@ -520,3 +649,23 @@ I2C_GATHER_ENTRY(b2, uint16_t)
 I2C_GATHER_ENTRY(b4, uint32_t)
 I2C_GATHER_ENTRY(b8, uint64_t)
 I2C_GATHER_ENTRY(b16, i2c_b16_t)
+
+/* The gathers with a padding mode: zeros, and a constant whose bytes are
+ * all zero, take the zero-padded gather; the other modes the mode walks. */
+#define I2C_GATHER_MODE_ENTRY(SFX, TT)                                               \
+    void i2c_gather_mode_##SFX(const void *x, void *cols, const i2c_win *w, int mode,    \
+                               const void *value, int num_threads)                       \
+    {                                                                                    \
+        static const unsigned char zero[sizeof(TT)] = {0};                               \
+        if (mode == I2C_PAD_ZEROS ||                                                     \
+            (mode == I2C_PAD_CONSTANT && memcmp(value, zero, sizeof(TT)) == 0))          \
+            gather_nd_##SFX((const TT *)x, (TT *)cols, w, num_threads);                  \
+        else                                                                             \
+            gather_nd_mode_##SFX((const TT *)x, (TT *)cols, w, mode, (const TT *)value,  \
+                                 num_threads);                                           \
+    }
+I2C_GATHER_MODE_ENTRY(b1, uint8_t)
+I2C_GATHER_MODE_ENTRY(b2, uint16_t)
+I2C_GATHER_MODE_ENTRY(b4, uint32_t)
+I2C_GATHER_MODE_ENTRY(b8, uint64_t)
+I2C_GATHER_MODE_ENTRY(b16, i2c_b16_t)

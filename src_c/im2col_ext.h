@@ -82,13 +82,49 @@ void i2c_gather_b4(const void *x, void *cols, const i2c_win *w, int num_threads)
 void i2c_gather_b8(const void *x, void *cols, const i2c_win *w, int num_threads);
 void i2c_gather_b16(const void *x, void *cols, const i2c_win *w, int num_threads);
 
+/* Padding modes of i2c_gather_mode_*: what a tap whose source index lies
+ * outside [0, size_a) on some axis reads.  Every axis is mapped (corners
+ * too): reflect mirrors without repeating the edge (numpy.pad "reflect" =
+ * torch's), replicate reads the edge (numpy.pad "edge"), circular wraps
+ * (numpy.pad "wrap"); constant writes the fill value, zeros writes 0. */
+enum {
+    I2C_PAD_ZEROS = 0,
+    I2C_PAD_CONSTANT = 1,
+    I2C_PAD_REFLECT = 2,
+    I2C_PAD_REPLICATE = 3,
+    I2C_PAD_CIRCULAR = 4
+};
+
+/* im2col gather with a padding mode: cols as i2c_gather_b*, except that
+ * the padding taps read the element `mode` maps them to (see above); the
+ * in-range taps are copied exactly as there.  Requires, on every axis a
+ * with padding (low w->p[a], high implied by w->o[a]): reflect: padding
+ * < w->size[a]; circular: padding <= w->size[a].
+ *   x     : image, strides w->xs, read only
+ *   cols  : columns, strides w->cs, written
+ *   mode  : one of I2C_PAD_*
+ *   value : the fill of I2C_PAD_CONSTANT, one element of the item size
+ *           (its bytes are copied); ignored (may be NULL) for other modes */
+void i2c_gather_mode_b1(const void *x, void *cols, const i2c_win *w, int mode,
+                        const void *value, int num_threads);
+void i2c_gather_mode_b2(const void *x, void *cols, const i2c_win *w, int mode,
+                        const void *value, int num_threads);
+void i2c_gather_mode_b4(const void *x, void *cols, const i2c_win *w, int mode,
+                        const void *value, int num_threads);
+void i2c_gather_mode_b8(const void *x, void *cols, const i2c_win *w, int mode,
+                        const void *value, int num_threads);
+void i2c_gather_mode_b16(const void *x, void *cols, const i2c_win *w, int mode,
+                         const void *value, int num_threads);
+
 /* col2im accumulate: overwrite every element of x with the sum of the
  * column elements that im2col would have read from it (padding dropped),
  * added onto 0 in row-major tap order (k0, k1, k2) -- except that when v > 1
  * is contiguous in both arrays, x's last spatial stride and cols' k2 stride
  * are v and d2 == 1 (channels last: the window-major walk, which reads cols
  * forwards), the taps are taken in REVERSE row-major order.  Integer sums wrap
- * modulo 2**64 (the API accumulates in 64 bits, as np.sum does).
+ * modulo 2**64 (the API accumulates in 64 bits, as np.sum does); the mixed
+ * pairs of 8- and 16-bit integers may sum a plane in 16 / 32 bits first
+ * where that is exact (the same result: integer sums have no order).
  *   cols : columns, strides w->cs, read only
  *   x    : image, strides w->xs, written                                  */
 void i2c_accumulate_f32(const float *cols, float *x, const i2c_win *w, int num_threads);
@@ -103,6 +139,9 @@ void i2c_accumulate_u8_i64(const uint8_t *cols, int64_t *x, const i2c_win *w, in
 void i2c_accumulate_u8_u64(const uint8_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_u16_u64(const uint16_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
 void i2c_accumulate_u32_u64(const uint32_t *cols, uint64_t *x, const i2c_win *w, int num_threads);
+/* float16 columns (the raw bits, IEEE binary16) summed in float, each
+ * element converted exactly as it is added (np.sum's float16 policy).   */
+void i2c_accumulate_f16_f32(const uint16_t *cols, float *x, const i2c_win *w, int num_threads);
 
 /* The 2-D geometry below serves the pooling kernels: the image is
  * (n, c, h, w) (v == 1), windows as in i2c_win with d = 2.             */
