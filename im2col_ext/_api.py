@@ -687,14 +687,14 @@ def col2im_indices(cols: Array, x_shape: Sequence[int], field_height: int = 3,
 # pooling primitives (used by layers and cs231n.fast_layers)
 # --------------------------------------------------------------------------
 
-def pool_geometry(x_shape, kernel_size, stride, padding, dilation, names=None):
+def _pool_geometry(x_shape, kernel_size, stride, padding, dilation, names=None):
     """Checked geometry of a pooling window over an (N, C, H, W) input."""
     n, c, h, w = x_shape
     names = names or ("kernel_size", "stride", "padding", "dilation")
     return conv_geometry(n, c, h, w, kernel_size, stride, padding, dilation, names=names)
 
 
-def max_pool_forward(x, g):
+def _max_pool_forward(x, g):
     """``(out, argmax)`` of a checked float (N, C, H, W) ``x``; argmax is ``iy*W + ix``."""
     x = _native(x)
     shape = check_alloc((g.n, g.c, g.oh, g.ow), x.dtype, "out")
@@ -705,7 +705,7 @@ def max_pool_forward(x, g):
     return out, argmax
 
 
-def max_pool_scatter(dout, argmax, g):
+def _max_pool_scatter(dout, argmax, g):
     """dx of shape (N, C, H, W): ``dout`` added at the in-plane ``argmax`` positions."""
     dout = np.ascontiguousarray(_native(dout))
     argmax = np.ascontiguousarray(argmax, dtype=np.int64)
@@ -716,7 +716,7 @@ def max_pool_scatter(dout, argmax, g):
     return dx
 
 
-def max_pool_tie_scatter(x, out, dout, g, dtype):
+def _max_pool_tie_scatter(x, out, dout, g, dtype):
     """dx (N, C, H, W) of ``dtype`` where every tied maximum of a window shares its gradient.
 
     The backward pass of cs231n's reshape max pool: for each window, with
@@ -736,7 +736,7 @@ def max_pool_tie_scatter(x, out, dout, g, dtype):
     return dx
 
 
-def avg_pool_forward(x, g):
+def _avg_pool_forward(x, g):
     """Window means (padding counted as zeros, divisor ``kh*kw``)."""
     x = _native(x)
     out = np.empty(check_alloc((g.n, g.c, g.oh, g.ow), x.dtype, "out"), dtype=x.dtype)
@@ -745,8 +745,8 @@ def avg_pool_forward(x, g):
     return out
 
 
-def avg_pool_scatter(dout, g):
-    """Gradient of :func:`avg_pool_forward`."""
+def _avg_pool_scatter(dout, g):
+    """Gradient of :func:`_avg_pool_forward`."""
     dout = np.ascontiguousarray(_native(dout))
     if dout.size == 0:
         return np.zeros((g.n, g.c, g.h, g.w), dtype=dout.dtype)

@@ -180,23 +180,9 @@ cdef int _fill(i2c_geom *geo, g) except -1:
     return 0
 
 
-# The pooling kernels want C-contiguous out / argmax / dout / dx, which is
-# what the API allocates.  As a safety net, other views are served through
-# a C-contiguous copy (inputs) or a scratch array copied back (outputs).
-
-cdef object _c_in(a):
-    return a if a.flags.c_contiguous else a.copy(order="C")
-
-
-cdef object _c_out(a):
-    return a if a.flags.c_contiguous else a.copy(order="C")
-
-
-cdef int _copy_back(a, tmp) except -1:
-    if tmp is not a:
-        a[...] = tmp
-    return 0
-
+# The pooling kernels take C-contiguous out / argmax / dout / dx (the API
+# allocates them so); any other view is refused by the typed memoryviews
+# with a ValueError.
 
 cdef inline void _el_strides(int64_t *dst, Py_ssize_t *strides, int nd,
                              Py_ssize_t itemsize) noexcept nogil:
@@ -375,14 +361,10 @@ def max_pool_forward(x4, out4, argmax4, g):
     """Window maximum into ``out4`` and its flat in-plane index into ``argmax4``."""
     cdef i2c_geom geo
     _fill(&geo, g)
-    o = _c_out(out4)
-    a = _c_out(argmax4)
     if _kind((x4, out4)) == "f":
-        _max_fwd[float](x4, o, a, &geo)
+        _max_fwd[float](x4, out4, argmax4, &geo)
     else:
-        _max_fwd[double](x4, o, a, &geo)
-    _copy_back(out4, o)
-    _copy_back(argmax4, a)
+        _max_fwd[double](x4, out4, argmax4, &geo)
 
 
 cdef void _max_bwd(const real[:, :, :, ::1] dout4, const int64_t[:, :, :, ::1] arg4,
@@ -400,14 +382,10 @@ def max_pool_scatter(dout4, argmax4, dx4, g):
     """Overwrite ``dx4`` with ``dout4`` added at the ``argmax4`` positions."""
     cdef i2c_geom geo
     _fill(&geo, g)
-    d = _c_in(dout4)
-    a = _c_in(argmax4)
-    o = _c_out(dx4)
     if _kind((dout4, dx4)) == "f":
-        _max_bwd[float](d, a, o, &geo)
+        _max_bwd[float](dout4, argmax4, dx4, &geo)
     else:
-        _max_bwd[double](d, a, o, &geo)
-    _copy_back(dx4, o)
+        _max_bwd[double](dout4, argmax4, dx4, &geo)
 
 
 cdef void _max_tie_bwd(const real[:, :, :, :] x4, const real[:, :, :, ::1] out4,
@@ -427,14 +405,10 @@ def max_pool_tie_scatter(x4, out4, dout4, dx4, g):
     """Overwrite ``dx4`` with ``dout4`` shared among the tied maxima of every window."""
     cdef i2c_geom geo
     _fill(&geo, g)
-    o = _c_in(out4)
-    d = _c_in(dout4)
-    r = _c_out(dx4)
     if _kind((x4, out4, dout4, dx4)) == "f":
-        _max_tie_bwd[float](x4, o, d, r, &geo)
+        _max_tie_bwd[float](x4, out4, dout4, dx4, &geo)
     else:
-        _max_tie_bwd[double](x4, o, d, r, &geo)
-    _copy_back(dx4, r)
+        _max_tie_bwd[double](x4, out4, dout4, dx4, &geo)
 
 
 cdef void _avg_fwd(const real[:, :, :, :] x4, real[:, :, :, ::1] out4,
@@ -451,12 +425,10 @@ def avg_pool_forward(x4, out4, g):
     """Window mean (padding counted in the divisor) into ``out4``."""
     cdef i2c_geom geo
     _fill(&geo, g)
-    o = _c_out(out4)
     if _kind((x4, out4)) == "f":
-        _avg_fwd[float](x4, o, &geo)
+        _avg_fwd[float](x4, out4, &geo)
     else:
-        _avg_fwd[double](x4, o, &geo)
-    _copy_back(out4, o)
+        _avg_fwd[double](x4, out4, &geo)
 
 
 cdef void _avg_bwd(const real[:, :, :, ::1] dout4, real[:, :, :, ::1] dx4,
@@ -472,13 +444,10 @@ def avg_pool_scatter(dout4, dx4, g):
     """Overwrite ``dx4`` with the gradient of :func:`avg_pool_forward`."""
     cdef i2c_geom geo
     _fill(&geo, g)
-    d = _c_in(dout4)
-    o = _c_out(dx4)
     if _kind((dout4, dx4)) == "f":
-        _avg_bwd[float](d, o, &geo)
+        _avg_bwd[float](dout4, dx4, &geo)
     else:
-        _avg_bwd[double](d, o, &geo)
-    _copy_back(dx4, o)
+        _avg_bwd[double](dout4, dx4, &geo)
 
 
 # ======================================================================

@@ -709,7 +709,7 @@ def _max_pool_forward(d, x, kernel_size, stride, padding, dilation, ceil_mode, r
         else:
             g = None
     if g is not None:
-        out, argmax = _api.max_pool_forward(xk.reshape(g.n, g.c, g.h, g.w), g)
+        out, argmax = _api._max_pool_forward(xk.reshape(g.n, g.c, g.h, g.w), g)
         shape = layer_join(n, c, win.out, ca)
         out, argmax = out.reshape(shape), argmax.reshape(shape)
     else:
@@ -729,7 +729,7 @@ def _max_pool_backward(dout, cache):
     dout = dout.astype(dtype, copy=False)
     x_shape = layer_join(win.n, win.c, win.size, win.channel_axis)
     if g is not None:
-        return _api.max_pool_scatter(dout.reshape(g.n, g.c, g.oh, g.ow),
+        return _api._max_pool_scatter(dout.reshape(g.n, g.c, g.oh, g.ow),
                                      argmax.reshape(g.n, g.c, g.oh, g.ow), g).reshape(x_shape)
     dx = np.empty(x_shape, dtype=dtype)
     per_image = win.c * win.L * 8 * 3
@@ -753,7 +753,7 @@ def _avg_pool_forward(d, x, kernel_size, stride, padding, ceil_mode, count_inclu
     if divisor_override is not None or not (count_include_pad or not any(sym)):
         g = None
     if g is not None:
-        out = _api.avg_pool_forward(x.reshape(g.n, g.c, g.h, g.w), g)
+        out = _api._avg_pool_forward(x.reshape(g.n, g.c, g.h, g.w), g)
         return out.reshape(layer_join(n, c, win.out, ca)), _AvgPoolCache(g, x.dtype, win, None)
     div = pool_divisors(win, sym, bool(count_include_pad), divisor_override)
     div = np.maximum(div, 1).reshape(-1).astype(x.dtype)
@@ -777,7 +777,7 @@ def _avg_pool_backward(dout, cache):
     dout = dout.astype(dtype, copy=False)
     x_shape = layer_join(n, c, win.size, ca)
     if g is not None:
-        return _api.avg_pool_scatter(dout.reshape(g.n, g.c, g.oh, g.ow), g).reshape(x_shape)
+        return _api._avg_pool_scatter(dout.reshape(g.n, g.c, g.oh, g.ow), g).reshape(x_shape)
     dx = np.empty(x_shape, dtype=dtype)
     for lo, hi in _chunks(n, c * k * nl * dtype.itemsize):
         m = hi - lo

@@ -448,24 +448,29 @@ def test_pools_strides(dtype, in_kind):
         check_pools(x, g, in_kind)
 
 
-def test_pool_outputs_not_contiguous():
-    # the API always allocates C-contiguous outputs; other views still work
+def test_pool_kernels_refuse_non_contiguous_outputs():
+    # the pool kernels take C-contiguous out / argmax / dout / dx (the API
+    # allocates them so): any other view is a ValueError, never a wrong write
     rng = np.random.default_rng(2)
     g = conv_geometry(2, 2, 6, 6, 2, 2, 0, 1)
     x = rng.standard_normal((2, 2, 6, 6))
-    out = np.empty((2, 2, 3, 3), order="F")
+    out = np.full((2, 2, 3, 3), 7.0, order="F")
     arg = np.empty((2, 2, 3, 3), np.int64, order="F")
-    C.max_pool_forward(x, out, arg, g)
-    o2, a2 = np.empty((2, 2, 3, 3)), np.empty((2, 2, 3, 3), np.int64)
-    P.max_pool_forward(x, o2, a2, g)
-    assert_bitwise(out, o2)
-    np.testing.assert_array_equal(arg, a2)
+    with pytest.raises(ValueError):
+        C.max_pool_forward(x, out, arg, g)
+    assert (out == 7.0).all()
     dout = np.asfortranarray(rng.standard_normal((2, 2, 3, 3)))
-    dx = np.empty((2, 2, 6, 6))[:, :, ::-1]
-    C.avg_pool_scatter(dout, dx, g)
-    dx2 = np.empty((2, 2, 6, 6))
-    P.avg_pool_scatter(dout, dx2, g)
-    assert_bitwise(dx, dx2)
+    dx = np.empty((2, 2, 6, 6))
+    with pytest.raises(ValueError):
+        C.avg_pool_scatter(dout, dx, g)
+    with pytest.raises(ValueError):
+        C.avg_pool_scatter(np.ascontiguousarray(dout), dx[:, :, ::-1], g)
+    # and the API serves such inputs by making them contiguous first
+    from im2col_ext import _api
+    got = _api._avg_pool_scatter(dout, g)
+    want = np.empty((2, 2, 6, 6))
+    P.avg_pool_scatter(np.ascontiguousarray(dout), want, g)
+    assert_bitwise(got, want)
 
 
 # ------------------------------------------------------------------ threads

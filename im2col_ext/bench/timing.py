@@ -17,7 +17,7 @@ import numpy as np
 
 import im2col_ext
 from im2col_ext import _backend
-from im2col_ext._api import max_pool_forward, max_pool_scatter, pool_geometry
+from im2col_ext._api import _max_pool_forward, _max_pool_scatter, _pool_geometry
 
 from .cases import POOL_SHAPES, TORCH, WINDOW_SHAPES, DTYPES, build, dims
 
@@ -160,8 +160,8 @@ def threads_compare(batch_scale, tiny, repeats, min_sample, rng):
         x = rng.standard_normal((n, c, h, w), dtype=dtype)
         cols = im2col_ext.im2col_indices(x, k, k, padding=pad, stride=s)
         px = rng.standard_normal((pn, pc, ph, pw), dtype=dtype)
-        g = pool_geometry(px.shape, pk, ps, 0, 1)
-        pout, argmax = max_pool_forward(px, g)
+        g = _pool_geometry(px.shape, pk, ps, 0, 1)
+        pout, argmax = _max_pool_forward(px, g)
         dout = rng.standard_normal(pout.shape, dtype=dtype)
         jobs = [
             ("im2col_indices", f"{dims(x.shape)} k{k} p{pad} s{s}",
@@ -169,7 +169,7 @@ def threads_compare(batch_scale, tiny, repeats, min_sample, rng):
             ("col2im_indices", f"{dims(x.shape)} k{k} p{pad} s{s}",
              lambda: im2col_ext.col2im_indices(cols, x.shape, k, k, padding=pad, stride=s)),
             ("max_pool_scatter", f"{dims(px.shape)} k{pk} s{ps}",
-             lambda: max_pool_scatter(dout, argmax, g)),
+             lambda: _max_pool_scatter(dout, argmax, g)),
         ]
         for op, label, fn in jobs:
             def on_threads(count, fn=fn):

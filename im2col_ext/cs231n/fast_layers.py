@@ -23,10 +23,10 @@ import numpy as np
 from .._api import (
     _accumulate,
     _gather,
-    max_pool_forward,
-    max_pool_scatter,
-    max_pool_tie_scatter,
-    pool_geometry,
+    _max_pool_forward,
+    _max_pool_scatter,
+    _max_pool_tie_scatter,
+    _pool_geometry,
 )
 from .. import layers
 from .._geometry import as_int, check_array, conv_geometry
@@ -317,7 +317,7 @@ def _reshape_max(x, x_reshaped):
     n, c, oh, ph, ow, pw = x_reshaped.shape
     if x.dtype not in _KERNEL_DTYPES or x.size == 0:
         return x_reshaped.max(axis=3).max(axis=4)
-    out, _ = max_pool_forward(x, pool_geometry(x.shape, (ph, pw), (ph, pw), 0, 1))
+    out, _ = _max_pool_forward(x, _pool_geometry(x.shape, (ph, pw), (ph, pw), 0, 1))
     # windows whose maximum is +-0 or NaN: do their tied taps share one bit pattern?
     if np.count_nonzero(out) < out.size or np.isnan(out).any():
         where = ~(np.abs(out) > 0)
@@ -373,8 +373,8 @@ def max_pool_backward_reshape(dout, cache):
     # (N, C, H, W) view of x_reshaped (what the cs231n formula reads)
     x4 = x_reshaped.reshape(n, c, oh * ph, ow * pw)
     # the formula divides dout cast to the gradient dtype
-    g = pool_geometry(x4.shape, (ph, pw), (ph, pw), 0, 1)
-    return max_pool_tie_scatter(x4, out, dout, g, _grad_dtype(x, dout)).reshape(x.shape)
+    g = _pool_geometry(x4.shape, (ph, pw), (ph, pw), 0, 1)
+    return _max_pool_tie_scatter(x4, out, dout, g, _grad_dtype(x, dout)).reshape(x.shape)
 
 
 def _window_corners(oh, ow, s, w):
@@ -405,13 +405,13 @@ def max_pool_forward_im2col(x, pool_param):
         raise ValueError(
             f"Invalid width: (W - pool_width) % stride = ({w} - {pw}) % {s} must be 0"
         )
-    g = pool_geometry((n * c, 1, h, w), (ph, pw), s, 0, 1,
+    g = _pool_geometry((n * c, 1, h, w), (ph, pw), s, 0, 1,
                       names=("pool size", "pool_param['stride']", "padding", "dilation"))
     x_cols = _gather(x.reshape(n * c, 1, h, w), g, "cs231n")
     if x.dtype in _KERNEL_DTYPES and x.size:
         # the max-pool kernel: the same first maximum as np.argmax, except
         # among several NaNs (it keeps the last): those windows take np.argmax
-        out, index = max_pool_forward(x, pool_geometry(x.shape, (ph, pw), s, 0, 1))
+        out, index = _max_pool_forward(x, _pool_geometry(x.shape, (ph, pw), s, 0, 1))
         if not np.isnan(out).any():
             # in-plane index (oy*s + ky)*W + ox*s + kx -> window row ky*pw + kx, by a
             # table over ky*W + kx (no integer division)
@@ -432,7 +432,7 @@ def max_pool_backward_im2col(dout, cache):
     x, x_cols, x_cols_argmax, pool_param = cache
     ph, pw, s = _pool_params(pool_param)
     n, c, h, w = x.shape
-    g = pool_geometry((n, c, h, w), (ph, pw), s, 0, 1,
+    g = _pool_geometry((n, c, h, w), (ph, pw), s, 0, 1,
                       names=("pool size", "pool_param['stride']", "padding", "dilation"))
     _check_dout(dout, (n, c, g.oh, g.ow))
     if x_cols_argmax.shape != (g.oh * g.ow * n * c,):
@@ -450,4 +450,4 @@ def max_pool_backward_im2col(dout, cache):
     index: np.ndarray = np.take(table, r)
     index += _window_corners(g.oh, g.ow, s, w)
     dout = dout.astype(_grad_dtype(x, dout), copy=False)
-    return max_pool_scatter(dout, index, g)
+    return _max_pool_scatter(dout, index, g)
