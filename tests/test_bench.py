@@ -56,7 +56,7 @@ def test_every_case_has_medians_and_ratios(smoke):
         # backend): the result must not depend on which peers are installed.
         peers = set(case["medians_ms"]) - {"ours"}
         assert set(case["ratios"]) == {f"ours/{p}" for p in peers}, case
-        if case["kind"] in ("pool", "conv"):
+        if case["kind"] in ("pool", "conv", "conv_nd"):
             assert {"numpy", "torch"} <= peers | set(case["skipped"]), case
         for name, ratio in case["ratios"].items():
             assert name.startswith("ours/")
@@ -69,7 +69,42 @@ def test_every_case_has_medians_and_ratios(smoke):
             if target["met"] is not None:
                 assert _positive_finite(target["ratio"])
         assert not case["mismatches"], case
-    assert kinds == {"im2col", "col2im", "unfold", "fold", "pool", "conv"}
+    assert kinds == {"im2col", "col2im", "unfold", "fold", "pool", "conv"} | set(NEW_KINDS)
+
+
+#: The kinds of issues 10 and 11 (N-d, channels last, padding modes, mean fold,
+#: integers, N-d and grouped convolutions) and the peers each one's targets need.
+NEW_KINDS = {"unfold_nd": {"out=", "memcpy"}, "fold_nd": {"out=", "memcpy"},
+             "unfold_mode": {"out=", "zeros", "pad+unfold"}, "fold_mean": {"out=", "sum"},
+             "unfold_int": {"out=", "memcpy", "numpy"}, "fold_int": {"out=", "memcpy"},
+             "conv_nd": set()}
+
+
+def test_new_kinds_build_and_have_medians(smoke):
+    """Every N-d / mode / mean / integer / conv_nd case builds, times its peers and agrees."""
+    data = json.loads(smoke[0].read_text())
+    by_kind = {}
+    for case in data["cases"]:
+        if case["kind"] in NEW_KINDS:
+            by_kind.setdefault(case["kind"], []).append(case)
+    assert set(by_kind) == set(NEW_KINDS)
+    expect_numpy = _backend.compiled is not None
+    for kind, cases in by_kind.items():
+        for case in cases:
+            assert not case["skipped"].get("ours"), case
+            peers = NEW_KINDS[kind] - ({"numpy"} if not expect_numpy else set())
+            if case["params"].get("channel_axis") == -1 and kind.endswith("_nd"):
+                peers = peers | {"cf"}  # channels last: the channels-first call beside it
+            assert peers <= set(case["medians_ms"]), (kind, case["shape"], case["medians_ms"])
+            assert _positive_finite(case["medians_ms"]["ours"])
+            assert case["targets"], case
+            assert not case["mismatches"], case
+    dtypes = {c["dtype"] for c in by_kind["unfold_int"]}
+    assert dtypes == {"uint8", "int16", "int32", "int64"}
+    modes = {c["params"]["mode"] for c in by_kind["unfold_mode"]}
+    assert modes == {"reflect", "replicate", "circular", "constant"}
+    ranks = {len(c["params"]["k"]) for c in by_kind["unfold_nd"]}
+    assert ranks == {1, 2, 3}
 
 
 @pytest.mark.torch

@@ -14,13 +14,21 @@ time of each and the ratio ours/peer (lower is better for ours).  The peers:
 ``numpy``   the same im2col_ext call on the NumPy backend;
 ``cs231n``  the classic course algorithm (:mod:`.classic`): a fancy-index
             gather for im2col and ``np.add.at`` for col2im;
-``torch``   ``torch.nn.functional`` (unfold, fold, max_pool2d and conv2d,
+``torch``   ``torch.nn.functional`` (unfold, fold, max_pool2d and conv1d/2d/3d,
             forward and backward through autograd), when torch is installed;
             for the course layouts, torch's unfold / fold of the same data;
 ``layers``  for ``cs231n.fast_layers`` convolutions, ``im2col_ext.layers``
             on the same convolution;
 ``gemm``    for ``layers`` convolutions that run by Winograd, the same call
             with ``algorithm="gemm"`` (im2col and matrix products).
+``cf``      for channels-last unfold / fold, the same call (``out=``) on the
+            channels-first transpose of the same data;
+``zeros``   for unfold with a ``padding_mode``, the same shape with the
+            default zero padding (``out=``);
+``pad+unfold``  the same padding mode by ``np.pad`` then an unpadded unfold
+            (a padded copy: what unfold avoids); checked against ours;
+``sum``     for ``fold(reduction="mean")``, ``reduction="sum"`` (``out=``),
+            checked against ours after dividing by the count of taps.
 
 Threads: im2col_ext, torch and the BLAS are held to the same count
 (``--threads``, default 1).  The BLAS is limited with ``threadpoolctl``
@@ -195,7 +203,8 @@ def run_suite(args):
     start = time.perf_counter()
     for i, case in enumerate(cases, 1):
         run_case(case, repeats, min_sample, rng, CLOCKS[args.clock])
-        gc.collect()
+        if not args.smoke:  # measure() collects before timing; this frees the case's arrays
+            gc.collect()
         if "ours" in case.skipped:
             status = f"skipped ({case.skipped['ours']})"
         else:

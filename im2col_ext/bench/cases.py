@@ -53,8 +53,51 @@ CONV_SHAPES = [
     ((64, 16, 28, 28), (16, 16, 3, 3), 1, 1),
 ]
 DTYPES = ("float64", "float32")
+
+#: N-d unfold / fold shapes, float64: (x shape channels first, kernel, padding,
+#: stride).  Each runs channels first and channels last (the 2-D one channels
+#: last only: channels first is in the tables above); columns 17-57 MB.
+ND_SHAPES = [
+    ((16, 16, 4096), (5,), 2, 1),
+    ((32, 32, 2048), (4,), 1, 2),
+    ((16, 32, 32, 32), (3, 3), 1, 1),
+    ((2, 8, 16, 32, 32), (3, 3, 3), 1, 1),
+    ((8, 16, 16, 32, 32), (2, 2, 2), 0, 2),
+]
+#: unfold's padding modes, each timed against "zeros" on the same shape (float64).
+PADDING_MODES = ("reflect", "replicate", "circular", "constant")
+MODE_SHAPES = [
+    ((16, 16, 4096), (5,), 2, 1),
+    ((16, 32, 32, 32), (3, 3), 1, 1),
+    ((2, 8, 16, 32, 32), (3, 3, 3), 1, 1),
+]
+#: fold(reduction="mean") against "sum" (float64); the second is patch denoising's shape.
+MEAN_SHAPES = [
+    ((16, 32, 32, 32), (3, 3), 1, 1),
+    ((8, 3, 256, 256), (8, 8), 4, 4),
+    ((2, 8, 16, 32, 32), (3, 3, 3), 1, 1),
+]
+#: Integer unfold / fold: the batch is 64 / itemsize, so the columns are 19 MB
+#: in every dtype; then a uint8 channels-last image batch (14 MB of columns).
+INT_DTYPES = ("uint8", "int16", "int32", "int64")
+INT_SHAPE = ((64, 32, 32, 32), (3, 3), 1, 1)
+INT_IMAGES = ((128, 3, 64, 64), (3, 3), 1, 1)
+#: N-d and grouped convolutions through layers, float64: (x shape, filters,
+#: kernel, padding, stride, groups); groups == C is depthwise.
+CONV_ND_SHAPES = [
+    ((16, 64, 1024), 64, (5,), 2, 1, 1),
+    ((2, 16, 16, 32, 32), 32, (3, 3, 3), 1, 1, 1),
+    ((32, 64, 32, 32), 64, (3, 3), 1, 1, 4),
+    ((32, 64, 32, 32), 64, (3, 3), 1, 1, 64),
+]
+NUMPY_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap",
+                   "constant": "constant"}
+#: The value of the "constant" padding mode in the bench (not 0, which is "zeros").
+CONSTANT_VALUE = 1.5
+
 #: Every peer, in the order of the full table's columns.
-PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers", "gemm")
+PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers", "gemm", "cf",
+         "zeros", "pad+unfold", "sum")
 
 #: The memory-speed targets only count for columns of at least this many bytes.
 BIG_COLS = 10_000_000
@@ -70,12 +113,33 @@ class Target:
     ours: str = "ours"  # which of our variants is compared ("ours" or "out=")
 
 
-def targets_for(kind, dtype, api=None):
-    """The targets of one kind of case.
+def targets_for(kind, dtype, params=None):
+    """The targets of one kind of case (``params``: the case's, for the N-d and conv kinds).
 
     ``memcpy`` is compared with our ``out=`` call (neither allocates),
-    ``copy`` with our allocating call (both pay for a fresh array).
+    ``copy`` with our allocating call (both pay for a fresh array); ``cf``,
+    ``zeros`` and ``sum`` write into preallocated outputs too, so they are
+    compared with our ``out=`` call.
     """
+    params = params or {}
+    api = params.get("api")
+    if kind in ("unfold_nd", "fold_nd"):
+        targets = []
+        if len(params["k"]) != 2:
+            targets.append(Target("memcpy", 1.5, BIG_COLS, ours="out="))
+        if params["channel_axis"] == -1:
+            targets.append(Target("cf", 1.25, ours="out="))
+        return targets
+    if kind == "unfold_mode":
+        return [Target("zeros", 1.3, ours="out=")]
+    if kind == "fold_mean":
+        return [Target("sum", 1.3, ours="out=")]
+    if kind == "unfold_int":
+        return [Target("memcpy", 1.5, BIG_COLS, ours="out="), Target("numpy", 0.33)]
+    if kind == "fold_int":
+        return [Target("memcpy", 2.0, BIG_COLS, ours="out=")]
+    if kind == "conv_nd":
+        return [Target("torch", 1.0)]
     memory = [Target("memcpy", 1.5, BIG_COLS, ours="out="), Target("copy", 1.5, BIG_COLS)]
     if kind == "im2col":
         return memory + [Target("torch", 0.5)]
@@ -100,7 +164,7 @@ class Case:
     """One row of the table: an operation on one shape and dtype."""
 
     op: str  # what is timed, e.g. "col2im_indices" or "conv (layers)"
-    kind: str  # im2col, col2im, unfold, fold, pool or conv: picks builder and targets
+    kind: str  # im2col, col2im, unfold, fold, pool, conv, ...: picks builder and targets
     dtype: str
     params: dict  # shapes and window parameters, as the builder takes them
     label: str  # the shape column of the table
@@ -113,7 +177,7 @@ class Case:
 
     @property
     def targets(self):
-        return targets_for(self.kind, self.dtype, self.params.get("api"))
+        return targets_for(self.kind, self.dtype, self.params)
 
     def ratios(self):
         ours = self.medians.get("ours")
@@ -178,6 +242,56 @@ def make_cases(batch_scale=1.0, tiny=False):
             for api in ("layers", "fast_layers"):
                 cases.append(Case(f"conv ({api})", "conv", dtype,
                                   dict(params, api=api), label))
+    def size_of(size):
+        return tuple(min(v, 16) for v in size) if tiny else tuple(size)
+
+    cases += _nd_cases(n_of, c_of, size_of, tiny)
+    return cases
+
+
+def _window_label(shape, k, p, s, channel_axis=1):
+    x = shape if channel_axis == 1 else (shape[0],) + shape[2:] + (shape[1],)
+    return f"{dims(x)} k{dims(k)} p{p} s{s}" + (" last" if channel_axis == -1 else "")
+
+
+def _nd_cases(n_of, c_of, size_of, tiny):
+    """The N-d, padding-mode, mean-fold, integer and N-d convolution cases (``tiny``: fewer)."""
+    cases = []
+
+    def window_params(shape, k, p, s, channel_axis=1):
+        shape = (n_of(shape[0]), c_of(shape[1])) + size_of(shape[2:])
+        return ({"x": shape, "k": k, "pad": p, "stride": s, "channel_axis": channel_axis},
+                _window_label(shape, k, p, s, channel_axis))
+
+    for op, kind in (("unfold N-d", "unfold_nd"), ("fold N-d", "fold_nd")):
+        for shape, k, p, s in ND_SHAPES:
+            for axis in ((-1,) if len(k) == 2 else (1, -1)):
+                params, label = window_params(shape, k, p, s, axis)
+                cases.append(Case(op, kind, "float64", params, label))
+    for shape, k, p, s in MODE_SHAPES[1:2] if tiny else MODE_SHAPES:
+        for mode in PADDING_MODES:
+            params, label = window_params(shape, k, p, s)
+            cases.append(Case("unfold padding_mode", "unfold_mode", "float64",
+                              dict(params, mode=mode), f"{label} {mode}"))
+    for shape, k, p, s in MEAN_SHAPES[1:2] if tiny else MEAN_SHAPES:
+        params, label = window_params(shape, k, p, s)
+        cases.append(Case("fold reduction=mean", "fold_mean", "float64", params, label))
+    for op, kind in (("unfold int", "unfold_int"), ("fold int", "fold_int")):
+        for dtype in INT_DTYPES:
+            (n, c, h, w), k, p, s = INT_SHAPE
+            shape = (n // np.dtype(dtype).itemsize, c, h, w)
+            params, label = window_params(shape, k, p, s)
+            cases.append(Case(op, kind, dtype, params, label))
+        shape, k, p, s = INT_IMAGES
+        params, label = window_params(shape, k, p, s, -1)
+        cases.append(Case(op, kind, "uint8", params, label))
+    for shape, f, k, p, s, groups in CONV_ND_SHAPES:
+        shape = (n_of(shape[0]), c_of(shape[1])) + size_of(shape[2:])
+        f, groups = c_of(f), min(groups, c_of(shape[1]))
+        wshape = (f, shape[1] // groups) + k
+        params = {"x": shape, "w": wshape, "pad": p, "stride": s, "groups": groups}
+        label = f"{dims(shape)} * {dims(wshape)} p{p} s{s}" + (f" g{groups}" if groups > 1 else "")
+        cases.append(Case("conv N-d (layers)", "conv_nd", "float64", params, label))
     return cases
 
 
@@ -224,6 +338,8 @@ class Built:
     convert: dict = field(default_factory=dict)
     # peers that run on our backend (switched with ours: "out=")
     on_our_backend: tuple = ("out=",)
+    # peers that compute something else (a time to compare with, not a result to check)
+    unchecked: tuple = ()
 
 
 def _rand(rng, shape, dtype):
@@ -391,8 +507,169 @@ def _conv(case, rng):
     return Built(ours, peers, cols_bytes, on_our_backend=("out=", "layers", "gemm"))
 
 
+def _nd_window(case):
+    """The checked :class:`Window` of an N-d case, and its columns' shape."""
+    p = case.params
+    n, c, *size = p["x"]
+    axis = p.get("channel_axis", 1)
+    win = window(n, c, tuple(size), p["k"], p["stride"], p["pad"], 1, channel_axis=axis)
+    cols_shape = (n, c * win.K, win.L) if axis == 1 else (n, win.L, win.K * c)
+    return win, cols_shape
+
+
+def _rand_of(rng, shape, dtype):
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(0, 100, shape, dtype=dtype)
+    return _rand(rng, shape, dtype)
+
+
+def _to_last(cols_cf, win):
+    """Channels-first columns (N, C*K, L) in the channels-last layout (N, L, K*C)."""
+    n = cols_cf.shape[0]
+    return np.ascontiguousarray(
+        cols_cf.reshape(n, win.c, win.K, win.L).transpose(0, 3, 2, 1)).reshape(n, win.L, -1)
+
+
+def _nd_unfold_fold(case, rng):
+    """unfold / fold of 1-D to 3-D windows, either channel axis, any dtype.
+
+    Peers: ``out=``; ``memcpy`` of the columns; for channels last, ``cf``:
+    the same call with ``out=`` on the channels-first transpose of the data.
+    """
+    p = case.params
+    win, cols_shape = _nd_window(case)
+    axis, dt = win.channel_axis, case.dtype
+    kw = dict(kernel_size=p["k"], padding=p["pad"], stride=p["stride"])
+    peers, convert = {}, {}
+    if case.kind in ("unfold_nd", "unfold_int"):
+        x = _rand_of(rng, win.image_shape(), dt)
+
+        def ours(out=None):
+            return im2col_ext.unfold(x, channel_axis=axis, out=out, **kw)
+
+        buf = np.empty(cols_shape, dtype=dt)
+        if axis == -1:
+            x_cf = np.ascontiguousarray(np.moveaxis(x, -1, 1))
+            buf_cf = np.empty((win.n, win.c * win.K, win.L), dtype=dt)
+            peers["cf"] = lambda: im2col_ext.unfold(x_cf, out=buf_cf, **kw)
+            convert["cf"] = lambda r: _to_last(r, win)
+    else:
+        cols = _rand_of(rng, cols_shape, dt)
+        size = win.size
+
+        def ours(out=None):
+            return im2col_ext.fold(cols, size, channel_axis=axis, out=out, **kw)
+
+        buf = np.empty_like(ours())  # the result's dtype is fold's choice (int64 for int8...)
+        if axis == -1:
+            cols_cf = np.ascontiguousarray(
+                cols.reshape(win.n, win.L, win.K, win.c).transpose(0, 3, 2, 1)
+            ).reshape(win.n, win.c * win.K, win.L)
+            buf_cf = np.empty((win.n, win.c) + size, dtype=buf.dtype)
+            peers["cf"] = lambda: im2col_ext.fold(cols_cf, size, out=buf_cf, **kw)
+            convert["cf"] = lambda r: np.moveaxis(r, 1, -1)
+    peers["out="] = lambda: ours(buf)
+    peers["memcpy"] = _memcpy(cols_shape, dt)
+    return Built(ours, peers, math.prod(cols_shape) * np.dtype(dt).itemsize, convert,
+                 on_our_backend=("out=", "cf"))
+
+
+def _unfold_mode(case, rng):
+    """unfold with a padding mode; peers: "zeros" on the same shape, and np.pad + unfold."""
+    p = case.params
+    win, cols_shape = _nd_window(case)
+    mode, dt = p["mode"], case.dtype
+    kw = dict(kernel_size=p["k"], stride=p["stride"])
+    value = CONSTANT_VALUE if mode == "constant" else None
+    x = _rand(rng, win.image_shape(), dt)
+
+    def ours(out=None):
+        return im2col_ext.unfold(x, padding=p["pad"], padding_mode=mode, value=value,
+                                 out=out, **kw)
+
+    buf, buf_zeros = np.empty(cols_shape, dt), np.empty(cols_shape, dt)
+    widths = ((0, 0), (0, 0)) + win.pad
+    extra = {"constant_values": value} if mode == "constant" else {}
+
+    def pad_then_unfold():  # what pytorch#27037 suggests: pad first (a copy), then unfold
+        return im2col_ext.unfold(np.pad(x, widths, mode=NUMPY_PAD_MODES[mode], **extra),
+                                 padding=0, **kw)
+
+    peers = {"out=": lambda: ours(buf),
+             "zeros": lambda: im2col_ext.unfold(x, padding=p["pad"], out=buf_zeros, **kw),
+             "pad+unfold": pad_then_unfold}
+    return Built(ours, peers, math.prod(cols_shape) * np.dtype(dt).itemsize,
+                 on_our_backend=("out=", "zeros", "pad+unfold"), unchecked=("zeros",))
+
+
+def _fold_mean(case, rng):
+    """fold(reduction="mean"); peer "sum" (with out=), checked as sum / the count of taps."""
+    p = case.params
+    win, cols_shape = _nd_window(case)
+    dt = case.dtype
+    kw = dict(kernel_size=p["k"], padding=p["pad"], stride=p["stride"])
+    cols = _rand(rng, cols_shape, dt)
+    size = win.size
+
+    def ours(out=None):
+        return im2col_ext.fold(cols, size, reduction="mean", out=out, **kw)
+
+    buf, buf_sum = np.empty(win.image_shape(), dt), np.empty(win.image_shape(), dt)
+    count = im2col_ext.fold(im2col_ext.unfold(np.ones(win.image_shape(), dt), **kw), size, **kw)
+
+    def sum_to_mean(r):
+        return np.divide(r, count, out=np.zeros_like(r), where=count > 0)
+
+    peers = {"out=": lambda: ours(buf),
+             "sum": lambda: im2col_ext.fold(cols, size, out=buf_sum, **kw)}
+    return Built(ours, peers, math.prod(cols_shape) * np.dtype(dt).itemsize,
+                 {"sum": sum_to_mean}, on_our_backend=("out=", "sum"))
+
+
+def _conv_nd(case, rng):
+    """conv1d / conv2d (grouped, depthwise) / conv3d forward + backward through layers."""
+    p = case.params
+    n, c, *size = p["x"]
+    f, _, *k = p["w"]
+    d, pad, s, groups = len(size), p["pad"], p["stride"], p["groups"]
+    win = window(n, c, tuple(size), tuple(k), s, pad, 1, channel_axis=1)
+    dt = case.dtype
+    x = _rand(rng, p["x"], dt)
+    wt_ = (_rand(rng, p["w"], dt) * (1.0 / math.sqrt(p["w"][1] * win.K))).astype(dt)
+    b = _rand(rng, (f,), dt)
+    dout = _rand(rng, (n, f) + win.out, dt)
+    forward = getattr(layers, f"conv{d}d_forward")
+    backward = getattr(layers, f"conv{d}d_backward")
+
+    def ours():
+        out, cache = forward(x, wt_, b, stride=s, padding=pad, groups=groups)
+        return (out,) + tuple(backward(dout, cache))
+
+    peers = {}
+    if TORCH.F is not None:
+        torch = TORCH.module
+        conv = getattr(TORCH.F, f"conv{d}d")
+        xt = torch.from_numpy(x.copy()).requires_grad_(True)
+        wt = torch.from_numpy(wt_.copy()).requires_grad_(True)
+        bt = torch.from_numpy(b.copy()).requires_grad_(True)
+        dt_ = torch.from_numpy(dout)
+
+        def run_torch():
+            xt.grad = wt.grad = bt.grad = None
+            out = conv(xt, wt, bt, stride=s, padding=pad, groups=groups)
+            out.backward(dt_)
+            return (out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy())
+
+        peers["torch"] = run_torch
+    cols_bytes = n * c * win.K * win.L * np.dtype(dt).itemsize
+    return Built(ours, peers, cols_bytes)
+
+
 BUILDERS = {"im2col": _windows, "col2im": _windows, "unfold": _windows, "fold": _windows,
-            "pool": _pool, "conv": _conv}
+            "pool": _pool, "conv": _conv, "unfold_nd": _nd_unfold_fold,
+            "fold_nd": _nd_unfold_fold, "unfold_int": _nd_unfold_fold,
+            "fold_int": _nd_unfold_fold, "unfold_mode": _unfold_mode, "fold_mean": _fold_mean,
+            "conv_nd": _conv_nd}
 
 
 def build(case, rng):

@@ -230,7 +230,8 @@ def to_json(meta, settings, cases, thread_rows):
 # --------------------------------------------------------------------------
 
 _COLORS = {"memcpy": "tab:blue", "copy": "tab:cyan", "torch": "tab:red",
-           "cs231n": "tab:green", "layers": "tab:purple"}
+           "cs231n": "tab:green", "layers": "tab:purple", "numpy": "tab:olive",
+           "cf": "tab:orange", "zeros": "tab:brown", "sum": "tab:pink"}
 
 
 def plot(cases, path, meta):
