@@ -495,6 +495,31 @@ static void FN(gather_plane_v1)(const T *xp, T *cp, const i2c_geom *g)
             offx = kx * g->dw - g->pw;
             i2c_range(offx, g->sw, g->w, ow, &ox0, &ox1);
             tap = cp + ky * g->cs[2] + kx * g->cs[3];
+            if (sx == 1 && cs4 == ow && g->sh * xs2 == ow && ox0 < ox1 && oy0 < oy1) {
+                /* Source and destination rows advance by the same stride,
+                 * so the valid rows of this tap are ONE run in both arrays
+                 * (with, between rows, the elements that the padding columns
+                 * get): one copy, then the padding columns are zeroed.  Short
+                 * rows (small images, 1- and 2-byte items) no longer pay a
+                 * loop per row.  The run starts and ends on valid pixels. */
+                for (oy = 0; oy < oy0; oy++)
+                    memset(tap + oy * ow, 0, (size_t)ow * sizeof(T));
+                memcpy(tap + oy0 * ow + ox0,
+                       xp + (oy0 * g->sh + offy) * xs2 + ox0 + offx,
+                       (size_t)((oy1 - oy0 - 1) * ow + (ox1 - ox0)) * sizeof(T));
+                if (ox0 > 0 || ox1 < ow) {
+                    for (oy = oy0; oy < oy1; oy++) {
+                        row = tap + oy * ow;
+                        for (i = 0; i < ox0; i++)
+                            row[i] = I2C_ZERO;
+                        for (i = ox1; i < ow; i++)
+                            row[i] = I2C_ZERO;
+                    }
+                }
+                for (oy = oy1; oy < g->oh; oy++)
+                    memset(tap + oy * ow, 0, (size_t)ow * sizeof(T));
+                continue;
+            }
             for (oy = 0; oy < g->oh; oy++) {
                 row = tap + oy * cs4;
                 if (oy < oy0 || oy >= oy1 || ox0 >= ox1) {
