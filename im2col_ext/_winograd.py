@@ -24,16 +24,21 @@ the GEMM's; the sums over channels are as long (C terms) as the GEMM's
 padding 1, N(0, 1) data and weights scaled by 1/sqrt(C*9), float32 results
 against float64 ones, max |error| / max |reference|:
 
-=========  =======  =======  =======
+=========  =======  =======  ==================
 algorithm  out      dx       dw
-=========  =======  =======  =======
+=========  =======  =======  ==================
 gemm       5.3e-7   1.5e-7   4.4e-7
-winograd   1.8e-7   2.3e-7   1.9e-7
-=========  =======  =======  =======
+winograd   1.8e-7   2.3e-7   1.9e-7 .. 7.7e-7 *
+=========  =======  =======  ==================
+
+* dw sums the tiles' products through the BLAS, whose summation order
+  differs between builds: 1.9e-7 with NumPy 2.4's OpenBLAS, 7.7e-7 with
+  NumPy 1.23.5's (the oldest supported).
 
 i.e. F(2x2, 3x3) is as accurate as the GEMM in float32 (F(4x4, 3x3),
 whose transforms have entries up to 8, would lose about a digit).
-:data:`ACCURACY` holds these numbers; a test keeps them true within 4x.
+:data:`ACCURACY` holds the worst of these numbers; a test keeps them true
+within 4x.
 """
 
 from collections import namedtuple
@@ -48,7 +53,7 @@ __all__ = ["applicable", "conv2d_forward", "conv2d_backward", "WinogradCache"]
 #: Max |error| / max |reference| of float32 results against float64 ones
 #: (the table of the module docstring).
 ACCURACY = {
-    "winograd": {"out": 1.8e-7, "dx": 2.3e-7, "dw": 1.9e-7},
+    "winograd": {"out": 1.8e-7, "dx": 2.3e-7, "dw": 7.7e-7},
     "gemm": {"out": 5.3e-7, "dx": 1.5e-7, "dw": 4.4e-7},
 }
 
