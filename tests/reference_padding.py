@@ -20,6 +20,17 @@ def pads_of(padding, d):
     return tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
 
 
+def mode_fits(mode, size, padding):
+    """True when ``mode`` allows ``padding`` on an image of spatial ``size``
+    (reflect: every pad < the size; circular: <= the size)."""
+    worst = [max(p) for p in pads_of(padding, len(size))]
+    if mode == "reflect":
+        return all(w < n for w, n in zip(worst, size))
+    if mode == "circular":
+        return all(w <= n for w, n in zip(worst, size))
+    return True
+
+
 def tup(v, d):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * d
 

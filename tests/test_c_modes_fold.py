@@ -18,6 +18,8 @@ import pytest
 import im2col_ext
 from im2col_ext import _backend
 
+import reference_padding as ref
+
 pytestmark = pytest.mark.c_only
 
 MODES = ["constant", "reflect", "replicate", "circular"]
@@ -61,20 +63,6 @@ GEOMS = {
 }
 
 
-def _fits(mode, size, padding):
-    d = len(size)
-    if isinstance(padding, int):
-        pads = [(padding, padding)] * d
-    else:
-        pads = [p if isinstance(p, tuple) else (p, p) for p in padding]
-    worst = [max(p) for p in pads]
-    if mode == "reflect":
-        return all(w < n for w, n in zip(worst, size))
-    if mode == "circular":
-        return all(w <= n for w, n in zip(worst, size))
-    return True
-
-
 def _geom_cases():
     for d, geoms in GEOMS.items():
         for i, g in enumerate(geoms):
@@ -87,7 +75,7 @@ def _geom_cases():
 @pytest.mark.parametrize("geom", list(_geom_cases()))
 def test_mode_gather_c_equals_numpy(geom, mode, channel_axis, dtype):
     size, kernel, stride, dilation, padding = geom
-    if not _fits(mode, size, padding):
+    if not ref.mode_fits(mode, size, padding):
         pytest.skip("padding too large for the mode")
     rng = np.random.default_rng(len(size) * 100 + MODES.index(mode))
     shape = (2, 3) + size if channel_axis == 1 else (2,) + size + (3,)

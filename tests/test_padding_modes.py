@@ -27,21 +27,11 @@ CASES = {
 }
 
 
-def _fits(mode, size, padding):
-    pads = ref.pads_of(padding, len(size))
-    worst = [max(p) for p in pads]
-    if mode == "reflect":
-        return all(w < n for w, n in zip(worst, size))
-    if mode == "circular":
-        return all(w <= n for w, n in zip(worst, size))
-    return True
-
-
 def _cases():
     for d, cases in CASES.items():
         for case in cases:
             for mode in MODES:
-                if _fits(mode, case[0], case[3]):
+                if ref.mode_fits(mode, case[0], case[3]):
                     yield pytest.param(mode, case, id=f"{d}d-{mode}-{case[0]}-{case[3]}")
 
 
