@@ -191,6 +191,31 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
 #if I2C_HAVE_STREAM
             /* SSE2 4x4 (4-byte items) and 2x2 (8-byte items) register transposes */
             if (sizeof(T) == 4) {
+                for (; j + 8 <= j0 + jn; j += 8) {
+                    /* 8 image rows read side by side (8 streams in flight;
+                     * more would share an 8-way L1 set when the image
+                     * stride is a multiple of 4 KiB) */
+                    const float *s[8];
+                    int jj;
+                    for (jj = 0; jj < 8; jj++)
+                        s[jj] = (const float *)(xp + (j + jj) * xs4 + q0);
+                    for (q = 0; q + 4 <= qn; q += 4) {
+                        float *d = (float *)(xt + (q0 + q) * vb + j);
+                        for (jj = 0; jj < 8; jj += 4) {
+                            __m128 r0 = _mm_loadu_ps(s[jj] + q), r1 = _mm_loadu_ps(s[jj + 1] + q);
+                            __m128 r2 = _mm_loadu_ps(s[jj + 2] + q), r3 = _mm_loadu_ps(s[jj + 3] + q);
+                            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                            _mm_storeu_ps(d + jj, r0);
+                            _mm_storeu_ps(d + vb + jj, r1);
+                            _mm_storeu_ps(d + 2 * vb + jj, r2);
+                            _mm_storeu_ps(d + 3 * vb + jj, r3);
+                        }
+                    }
+                    for (; q < qn; q++) {
+                        for (jj = 0; jj < 8; jj++)
+                            xt[(q0 + q) * vb + j + jj] = xp[(j + jj) * xs4 + q0 + q];
+                    }
+                }
                 for (; j + 4 <= j0 + jn; j += 4) {
                     const float *s0 = (const float *)(xp + j * xs4 + q0);
                     const float *s1 = (const float *)(xp + (j + 1) * xs4 + q0);
@@ -215,6 +240,27 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
                     }
                 }
             } else if (sizeof(T) == 8) {
+                if (jn == JB) {
+                    /* a whole line of xt at a time: the JB image rows are
+                     * read side by side (JB streams in flight) */
+                    const double *s[JB];
+                    int jj;
+                    for (jj = 0; jj < JB; jj++)
+                        s[jj] = (const double *)(xp + (j0 + jj) * xs4 + q0);
+                    for (q = 0; q + 2 <= qn; q += 2) {
+                        double *d = (double *)(xt + (q0 + q) * vb + j0);
+                        for (jj = 0; jj < JB; jj += 2) {
+                            const __m128d r0 = _mm_loadu_pd(s[jj] + q), r1 = _mm_loadu_pd(s[jj + 1] + q);
+                            _mm_storeu_pd(d + jj, _mm_unpacklo_pd(r0, r1));
+                            _mm_storeu_pd(d + vb + jj, _mm_unpackhi_pd(r0, r1));
+                        }
+                    }
+                    for (; q < qn; q++) {
+                        for (jj = 0; jj < JB; jj++)
+                            xt[(q0 + q) * vb + j0 + jj] = xp[(j0 + jj) * xs4 + q0 + q];
+                    }
+                    j = j0 + JB;
+                }
                 for (; j + 2 <= j0 + jn; j += 2) {
                     const double *s0 = (const double *)(xp + j * xs4 + q0);
                     const double *s1 = (const double *)(xp + (j + 1) * xs4 + q0);

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 C = pytest.importorskip("im2col_ext._cext")
 
+import reference as ref  # noqa: E402
 from im2col_ext import _numpy_backend as P  # noqa: E402
 from im2col_ext._geometry import Geometry, conv_geometry  # noqa: E402
 
@@ -665,3 +666,25 @@ def test_tie_scatter_dtype_errors():
     with pytest.raises(TypeError):
         C.max_pool_tie_scatter(x.astype(np.int64), o.astype(np.int64), o.astype(np.int64),
                                np.empty((1, 1, 2, 2), np.int64), g)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.complex128])
+@pytest.mark.parametrize("n", [8, 9, 16, 19, 50])
+@pytest.mark.parametrize("shape, k, p, s", [((3, 6, 10), 2, 0, 2), ((2, 7, 5), 3, 1, 1),
+                                            ((1, 9, 11), 3, 0, 2)])
+def test_course_layout_batch_blocks(dtype, n, shape, k, p, s):
+    """im2col_indices / col2im_indices with enough images for the transposes'
+    blocks of 8 images (and their tails: n % 8, odd row lengths) against the
+    loop references, bitwise."""
+    from im2col_ext._api import col2im_indices, im2col_indices
+
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((n,) + shape) * 8).astype(dtype)
+    cols = im2col_indices(x, k, k, p, s)
+    np.testing.assert_array_equal(cols, ref.im2col_cs231n(x, k, k, p, s))
+    back = col2im_indices(cols, x.shape, k, k, p, s)
+    expect = ref.col2im_cs231n(cols, x.shape, k, k, p, s)
+    if np.issubdtype(dtype, np.integer):
+        np.testing.assert_array_equal(back, expect)
+    else:
+        np.testing.assert_allclose(back, expect, rtol=1e-6 if dtype == np.float32 else 1e-13)
