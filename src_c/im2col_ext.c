@@ -61,6 +61,26 @@
         }                                                               \
     } while (0)
 
+/* 1 when the windows of one axis tile it exactly: every pixel in [0, size)
+ * belongs to exactly one (window, tap) -- adjacent windows of k undilated
+ * taps, s == k, reaching the end.  (p < k is implied: with s == k a window
+ * inside the low padding would make o*s - p + k >= size false for the
+ * sizes that conv_geometry accepts, and is harmless anyway: its taps are
+ * all clipped.) */
+static int i2c_axis_tiles(int64_t size, int64_t k, int64_t s, int64_t d, int64_t p, int64_t o)
+{
+    return s == k && (k == 1 || d == 1) && (o - 1) * s + k - p >= size;
+}
+
+/* 1 when the windows of plane g tile it exactly along both axes (2x2
+ * stride-2 pools of an even image, say): col2im then only moves values,
+ * each pixel's one tap being its first. */
+static int i2c_plane_tiles(const i2c_geom *g)
+{
+    return i2c_axis_tiles(g->h, g->kh, g->sh, g->dh, g->ph, g->oh) &&
+           i2c_axis_tiles(g->w, g->kw, g->sw, g->dw, g->pw, g->ow);
+}
+
 /* The range [*lo, *hi) of k in [0, count) for which off + k*step lies in
  * [0, size).  step >= 1, count >= 0, size >= 1; *lo <= *hi always.
  * Used both ways: ox range of a tap (step = sw) and tap range of a window

@@ -106,29 +106,32 @@ static void FN(copy_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
 
 #if I2C_ACCUM
 /* dst(i, j) += src(i, j) for i < cnt, j < v (no overlap; within one block
- * every dst element is distinct, so the order inside a block is free). */
+ * every dst element is distinct, so the order inside a block is free); with
+ * `set`, dst(i, j) = 0 + src(i, j) instead: the first tap of a pixel that
+ * nobody zeroed, the same bits as zeroing then adding (0 + -0.0 is +0.0). */
+#define I2C_ACC(d, s) ((d) = (set ? I2C_ZERO : (d)) + I2C_LOAD(s))
 static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
                           const TS *I2C_RESTRICT src, int64_t sstep, int64_t svs,
-                          int64_t cnt, int64_t v)
+                          int64_t cnt, int64_t v, int set)
 {
     int64_t i, j;
     if (v == 1) {
         if (dstep == 1 && sstep == 1) {
             for (i = 0; i < cnt; i++)
-                dst[i] += I2C_LOAD(src[i]);
+                I2C_ACC(dst[i], src[i]);
         } else if (sstep == 1) {
             for (i = 0; i < cnt; i++)
-                dst[i * dstep] += I2C_LOAD(src[i]);
+                I2C_ACC(dst[i * dstep], src[i]);
         } else {
             for (i = 0; i < cnt; i++)
-                dst[i * dstep] += I2C_LOAD(src[i * sstep]);
+                I2C_ACC(dst[i * dstep], src[i * sstep]);
         }
     } else if (dvs == 1 && svs == 1) {
         for (i = 0; i < cnt; i++) {
             T *I2C_RESTRICT d = dst + i * dstep;
             const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j] += I2C_LOAD(s[j]);
+                I2C_ACC(d[j], s[j]);
         }
     } else if (svs == 1) {
         /* cs231n layout: contiguous vectors in cols, one image per element
@@ -137,14 +140,14 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
             T *d = dst + i * dstep;
             const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j * dvs] += I2C_LOAD(s[j]);
+                I2C_ACC(d[j * dvs], s[j]);
         }
     } else {
         for (i = 0; i < cnt; i++) {
             T *d = dst + i * dstep;
             const TS *s = src + i * sstep;
             for (j = 0; j < v; j++)
-                d[j * dvs] += I2C_LOAD(s[j * svs]);
+                I2C_ACC(d[j * dvs], s[j * svs]);
         }
     }
 }
@@ -1060,6 +1063,7 @@ static void FN(col2im_plane)(const TS *cp, T *xp, const i2c_geom *g, int add)
     const int64_t ncache = g->kw < I2C_KX_CACHE ? g->kw : I2C_KX_CACHE;
     const int64_t xs2 = g->xs[2], xs3 = g->xs[3], xs4 = g->xs[4];
     const int64_t cs5 = g->cs[5], cs6 = g->cs[6];
+    const int set = !add && i2c_plane_tiles(g);   /* no zeroing: one tap per pixel */
     int64_t iy, ky, kx;
 
     for (kx = 0; kx < ncache; kx++)
@@ -1067,7 +1071,7 @@ static void FN(col2im_plane)(const TS *cp, T *xp, const i2c_geom *g, int add)
 
     for (iy = 0; iy < g->h; iy++) {
         T *xrow = xp + iy * xs2;
-        if (!add)
+        if (!add && !set)
             FN(zero_block)(xrow, xs3, xs4, g->w, g->v);
         for (ky = 0; ky < g->kh; ky++) {
             const TS *crow = FN(col2im_src_row)(cp, g, iy, ky);
@@ -1081,7 +1085,7 @@ static void FN(col2im_plane)(const TS *cp, T *xp, const i2c_geom *g, int add)
                     continue;
                 FN(add_block)(xrow + (ox0 * g->sw + offx) * xs3, g->sw * xs3, xs4,
                               crow + kx * g->cs[3] + ox0 * cs5, cs5, cs6,
-                              ox1 - ox0, g->v);
+                              ox1 - ox0, g->v, set);
             }
         }
     }
@@ -1100,8 +1104,9 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
     const int64_t cs4 = g->cs[4], cs5 = g->cs[5], cs6 = g->cs[6];
     int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
     const TS *ctap;
+    const int set = !add && i2c_plane_tiles(g);   /* no zeroing: one tap per pixel */
 
-    for (iy = 0; !add && iy < g->h; iy++)
+    for (iy = 0; !add && !set && iy < g->h; iy++)
         FN(zero_block)(xp + iy * xs2, xs3, xs4, g->w, g->v);
     for (ky = 0; ky < g->kh; ky++) {
         offy = ky * g->dh - g->ph;
@@ -1117,7 +1122,7 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
             for (oy = oy0; oy < oy1; oy++)
                 FN(add_block)(xp + (oy * g->sh + offy) * xs2 + (ox0 * g->sw + offx) * xs3,
                               g->sw * xs3, xs4, ctap + oy * cs4 + ox0 * cs5, cs5, cs6,
-                              ox1 - ox0, g->v);
+                              ox1 - ox0, g->v, set);
         }
     }
 }
@@ -1157,7 +1162,7 @@ static void FN(col2im_plane_tiled)(const TS *cp, T *xp, const i2c_geom *g, int a
                         if (a < b)
                             FN(add_block)(tile + (a * g->sw + offx - ixa) * jn, g->sw * jn, 1,
                                           crow + kx * g->cs[3] + a * cs5 + j0, cs5, 1,
-                                          b - a, jn);
+                                          b - a, jn, 0);
                     }
                 }
                 for (j = 0; j < jn; j++) {

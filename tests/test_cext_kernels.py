@@ -688,3 +688,26 @@ def test_course_layout_batch_blocks(dtype, n, shape, k, p, s):
         np.testing.assert_array_equal(back, expect)
     else:
         np.testing.assert_allclose(back, expect, rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("layout", ["torch", "cs231n", "six"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_exact_tiling_bits(layout, dtype):
+    """Windows that tile the image exactly (2x2 stride 2, and 3x2 stride (3, 2)
+    with padding reaching the end) skip the zeroing: each pixel is 0 + its
+    one tap, so -0.0 still comes back as +0.0, bit for bit as the NumPy twin."""
+    rng = np.random.default_rng(3)
+    for n, h, w, k, s, p in [(9, 6, 8, 2, 2, 0), (3, 7, 8, (3, 2), (3, 2), (1, 0))]:
+        g = conv_geometry(n, 2, h, w, k, s, p, 1)
+        x = np.zeros((n, 2, h, w), dtype)
+        x5, make_cols, g2 = layouts(x, g, layout)
+        cols = make_cols()
+        cols[...] = rng.standard_normal(cols.shape)
+        cols[..., ::3] = -0.0
+        expect = image_out(x5, "c")
+        _col2im(P, cols, expect, g2)
+        got = image_out(x5, "c")
+        got[...] = np.nan
+        _col2im(C, cols, got, g2)
+        assert_bitwise(got, expect, layout)
+        assert (got == 0).any() and not np.signbit(got[got == 0]).any()
