@@ -81,6 +81,21 @@ static int i2c_plane_tiles(const i2c_geom *g)
            i2c_axis_tiles(g->w, g->kw, g->sw, g->dw, g->pw, g->ow);
 }
 
+/* Plane p of the n*c planes of w, as (n, c): n outer unless cols has n
+ * inside c (the cs231n 6-D layout (C, kh, kw, N, oh, ow)): then c is outer,
+ * so that consecutive planes continue the same cols streams, one per tap,
+ * instead of starting kh*kw new ones a channel apart. */
+static void i2c_plane_index(const i2c_win *w, int64_t p, int64_t *n, int64_t *c)
+{
+    if (w->cs[0] < w->cs[1]) {
+        *n = p % w->n;
+        *c = p / w->n;
+    } else {
+        *n = p / w->c;
+        *c = p % w->c;
+    }
+}
+
 /* The range [*lo, *hi) of k in [0, count) for which off + k*step lies in
  * [0, size).  step >= 1, count >= 0, size >= 1; *lo <= *hi always.
  * Used both ways: ox range of a tap (step = sw) and tap range of a window

@@ -1127,6 +1127,37 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
     }
 }
 
+/* col2im of one v == 1 plane whose windows tile it exactly
+ * (i2c_plane_tiles; !add): every pixel is 0 + its one tap, so each image
+ * row is written once, in order, from the kw tap rows of its one (ky, oy):
+ * x[iy, ox*sw + kx - pw] = 0 + cols[ky, kx, oy, ox].  Taken when the taps
+ * of a plane lie apart in cols (the cs231n 6-D layout, taps N planes
+ * apart): the tap-major walk then reads kh*kw distant runs per plane and
+ * writes every row kw times with stride sw (float64 (50, 32, 32, 32) 2x2
+ * stride 2: 2.1 -> 1.5 ms).  Where a plane's taps are one block of cols
+ * (torch's layout) the tap-major walk reads one stream and was 1.4-1.9x
+ * faster than this walk in the same measurement.  Same result as
+ * col2im_plane. */
+static void FN(col2im_plane_interleave)(const TS *cp, T *xp, const i2c_geom *g)
+{
+    const int64_t kw = g->kw, cs3 = g->cs[3], cs5 = g->cs[5], xs3 = g->xs[3];
+    int64_t iy, ix, ox, kx;
+    for (iy = 0; iy < g->h; iy++) {
+        const int64_t t = iy + g->ph;            /* = oy * sh + ky, sh == kh */
+        const TS *crow = cp + (t % g->kh) * g->cs[2] + (t / g->kh) * g->cs[4];
+        T *xrow = xp + iy * g->xs[2];
+        ix = 0;
+        /* the first window may start inside the padding */
+        for (kx = g->pw % kw, ox = g->pw / kw; ix < g->w && kx < kw; kx++, ix++)
+            xrow[ix * xs3] = I2C_ZERO + I2C_LOAD(crow[kx * cs3 + ox * cs5]);
+        for (ox++; ix + kw <= g->w; ox++)
+            for (kx = 0; kx < kw; kx++, ix++)
+                xrow[ix * xs3] = I2C_ZERO + I2C_LOAD(crow[kx * cs3 + ox * cs5]);
+        for (kx = 0; ix < g->w; kx++, ix++)
+            xrow[ix * xs3] = I2C_ZERO + I2C_LOAD(crow[kx * cs3 + ox * cs5]);
+    }
+}
+
 /* col2im of one plane through a stack tile; requires v > 1 and
  * g->cs[6] == 1.  Same arguments as col2im_plane. */
 static void FN(col2im_plane_tiled)(const TS *cp, T *xp, const i2c_geom *g, int add)
@@ -1258,6 +1289,8 @@ static void FN(col2im_plane_any)(const TS *cp, T *xp, const i2c_geom *g, int add
         return;
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
         FN(col2im_plane_tiled)(cp, xp, g, add);
+    else if (g->v == 1 && !add && g->cs[3] != g->oh * g->cs[4] && i2c_plane_tiles(g))
+        FN(col2im_plane_interleave)(cp, xp, g);
     else if (g->h * g->w * g->v * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES)
         FN(col2im_plane_taps)(cp, xp, g, add);
     else
@@ -1410,10 +1443,13 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
     for (p = 0; p < planes; p++) {
-        const int64_t ni = p / w->c, ci = p % w->c;
-        const TS *cp = cols + ni * w->cs[0] + ci * w->cs[1];
-        T *xp = x + ni * w->xs[0] + ci * w->xs[1];
+        int64_t ni, ci;
+        const TS *cp;
+        T *xp;
         int64_t i0, k0, iy;
+        i2c_plane_index(w, p, &ni, &ci);
+        cp = cols + ni * w->cs[0] + ci * w->cs[1];
+        xp = x + ni * w->xs[0] + ci * w->xs[1];
         if (wm) {
             FN(accumulate_wm)(cp, xp, w);
             continue;

@@ -693,11 +693,13 @@ def test_course_layout_batch_blocks(dtype, n, shape, k, p, s):
 @pytest.mark.parametrize("layout", ["torch", "cs231n", "six"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_col2im_exact_tiling_bits(layout, dtype):
-    """Windows that tile the image exactly (2x2 stride 2, and 3x2 stride (3, 2)
-    with padding reaching the end) skip the zeroing: each pixel is 0 + its
+    """Windows that tile the image exactly (2x2 stride 2; 3x2 stride (3, 2) and
+    others with padding, a first window wholly in it) skip the zeroing (and
+    in the 6-D layout take the row-interleaving walk): each pixel is 0 + its
     one tap, so -0.0 still comes back as +0.0, bit for bit as the NumPy twin."""
     rng = np.random.default_rng(3)
-    for n, h, w, k, s, p in [(9, 6, 8, 2, 2, 0), (3, 7, 8, (3, 2), (3, 2), (1, 0))]:
+    for n, h, w, k, s, p in [(9, 6, 8, 2, 2, 0), (3, 7, 8, (3, 2), (3, 2), (1, 0)),
+                             (4, 8, 7, 2, 2, (0, 1)), (2, 6, 9, 3, 3, (2, 3))]:
         g = conv_geometry(n, 2, h, w, k, s, p, 1)
         x = np.zeros((n, 2, h, w), dtype)
         x5, make_cols, g2 = layouts(x, g, layout)
