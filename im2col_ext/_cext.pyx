@@ -619,12 +619,13 @@ cdef int _dw_win(i2c_win *w, x6, w3, spec, outs, written) except -1:
         if tuple(a.shape) != shapes[which]:
             raise ValueError(f"{name} has shape {a.shape}, expected {shapes[which]}")
     arrays = (x6, w3) + tuple(a for a, _, _ in outs)
+    names = ("x6", "w3") + tuple(name for _, name, _ in outs)
     _kind(arrays)
-    for a, name, which in outs:
-        if name in written:
-            for b in arrays:
-                if b is not a and np.may_share_memory(a, b):
-                    raise ValueError(f"{name} must not overlap the other arrays")
+    for i in range(len(arrays)):
+        if names[i] in written:
+            for j in range(len(arrays)):
+                if j != i and np.may_share_memory(arrays[i], arrays[j]):
+                    raise ValueError(f"{names[i]} must not overlap {names[j]}")
     w.n = n
     w.c = c
     w.v = v
