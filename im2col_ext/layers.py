@@ -21,7 +21,10 @@ matmul on the ``(N, G, C/G*K, L)`` view), channels last one GEMM
 ``cols (N*L, K*C) @ W (K*C, F)``.  The convolutions build their columns a
 few images (~4 MB) at a time and rebuild them in the backward pass rather
 than keeping them, so their cache holds ``x`` itself: do not modify ``x``
-in place before the backward pass.  2-D channels-first pooling with
+in place before the backward pass.  Depthwise convolutions (``groups == C``,
+one filter per channel, zero padding) build no columns: a direct kernel
+(``_api._depthwise_forward`` / ``_depthwise_backward``; C for float32 and
+float64) reads the input once.  2-D channels-first pooling with
 torch's default window arithmetic uses dedicated kernels; every other
 pooling (1-D/3-D, channels last, ``ceil_mode`` windows, the divisors of
 ``count_include_pad=False``/``divisor_override``) reduces unfolded windows,
