@@ -621,6 +621,9 @@ cdef int _dw_win(i2c_win *w, x6, w3, spec, outs, written) except -1:
     arrays = (x6, w3) + tuple(a for a, _, _ in outs)
     names = ("x6", "w3") + tuple(name for _, name, _ in outs)
     _kind(arrays)
+    for a, name in zip(arrays, names):
+        if not a.dtype.isnative or not a.flags.aligned:
+            raise ValueError(f"{name} must be aligned and in native byte order")
     for i in range(len(arrays)):
         if names[i] in written:
             for j in range(len(arrays)):

@@ -46,7 +46,9 @@ KERNEL_CASES = [
     (2, 4, (13, 37), (3, 3), 1, 1, 1),                             # odd sizes, several chunks
     (1, 3, (6, 6), (7, 7), 1, 3, 1),                               # 49 taps: > one dw tap block
     (2, 2, (3, 70), (1, 70), 1, ((0, 0), (35, 34)), 1),            # 70 taps along the last axis
-    (1, 2, (4, 5, 3), (9, 8, 1), 1, (4, 4, 0), 1),                 # 72 kernel rows per output row
+    (1, 2, (9, 8, 20), (9, 8, 1), 1, (4, 4, 0), 1),                # 72 kernel rows per output row
+    (2, 2, (5, 40), (3, 3), 2, 1, 1),                              # stride 2, several chunks
+    (1, 2, (3, 50), (1, 3), (1, 3), ((0, 0), (2, 1)), (1, 2)),     # stride 3, dilation 2
     (2, 3, (40,), (5,), 1, 2, 3),                                  # 1-D, long row, dilation 3
     (2, 2, (8, 9), (2, 2), (1, 3), 0, (1, 2)),                     # stride 3 on the last axis
     (2, 3, (1, 1), (1, 1), 1, 0, 1),                               # 1x1
@@ -186,6 +188,8 @@ def test_kernel_wrapper_refuses_bad_arrays():
                             out.astype(np.int64), spec)
     with pytest.raises(ValueError):
         C.depthwise_forward(np.asfortranarray(x6), w3, None, out, spec)   # not C-contiguous
+    with pytest.raises(ValueError, match="native"):
+        C.depthwise_forward(x6.astype(">f8"), w3, None, out, spec)
     ro = np.empty(d6.shape)
     ro.flags.writeable = False
     with pytest.raises(ValueError):
