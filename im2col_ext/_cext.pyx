@@ -594,9 +594,9 @@ cdef int _dw_win(i2c_win *w, x6, w3, spec, outs, written) except -1:
 
     ``outs`` is a sequence of ``(array, name, which)`` with ``which`` "o"
     (output shaped), "s" (image shaped), "w" (taps shaped) or "b" (bias,
-    ``(c, v)``); the arrays
-    named in ``written`` must not overlap any other.  Contiguity and
-    writability are checked when the buffers are taken (:func:`_dw_ptr`).
+    ``(c, v)``); the arrays named in ``written`` must not overlap any other.
+    Contiguity and writability are checked when the buffers are taken
+    (:func:`_dw_ptr`).  Every index the kernels compute stays below 2**62.
     """
     size, k, o, s, p, d = (tuple(int(e) for e in a) for a in spec)
     cdef int i
