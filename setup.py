@@ -235,10 +235,12 @@ def run_setup(with_extension):
         ext_modules = [
             Extension(
                 "im2col_ext._cext",
-                sources=["im2col_ext/_cext.pyx", "src_c/im2col_ext.c", "src_c/winograd.c"],
+                sources=["im2col_ext/_cext.pyx", "src_c/im2col_ext.c", "src_c/winograd.c",
+                         "src_c/depthwise.c"],
                 include_dirs=["src_c"],
                 depends=["src_c/im2col_ext.h", "src_c/im2col_ext_template.c",
                          "src_c/winograd.h", "src_c/winograd_template.c",
+                         "src_c/depthwise.h", "src_c/depthwise_template.c",
                          "im2col_ext/_kernels.pxd"],
             )
         ]

@@ -755,6 +755,80 @@ def _avg_pool_scatter(dout, g):
     return dx
 
 
+# --------------------------------------------------------------------------
+# depthwise convolution (used by layers.conv*d with groups == C)
+# --------------------------------------------------------------------------
+
+def _depthwise_shapes(win):
+    """The kernels' shapes ``(x6, out6, w3)`` of ``win``'s images, outputs and taps.
+
+    ``x6`` ``(n, c, s0, s1, s2, v)``, ``out6`` ``(n, c, o0, o1, o2, v)``,
+    ``w3`` ``(c, K, v)``: channels first ``c = C, v = 1``, channels last
+    ``c = 1, v = C`` (src_c/depthwise.h); 1-D and 2-D windows get leading
+    unit axes.
+    """
+    lead = (1,) * (3 - win.d)
+    size3, out3 = lead + win.size, lead + win.out
+    if win.channel_axis == 1:
+        return ((win.n, win.c) + size3 + (1,), (win.n, win.c) + out3 + (1,),
+                (win.c, win.K, 1))
+    return (win.n, 1) + size3 + (win.c,), (win.n, 1) + out3 + (win.c,), (1, win.K, win.c)
+
+
+def _depthwise_taps(w, win):
+    """The ``(C, K)`` taps as the kernels' contiguous ``w3``: ``(C, K, 1)``, or ``(1, K, C)`` channels last."""
+    if win.channel_axis == 1:
+        return np.ascontiguousarray(w).reshape(win.c, win.K, 1)
+    return np.ascontiguousarray(w.T).reshape(1, win.K, win.c)
+
+
+def _depthwise_forward(x, w, b, win, out):
+    """Depthwise convolution with zero padding of a checked batch ``x``, plus ``b``, into ``out``.
+
+    ``x``: the images of ``win`` (``(N, C, *size)`` or ``(N, *size, C)``;
+    ``N = x.shape[0]``, ``win.n`` is not used), any strides; ``w``: the
+    ``(C, K)`` taps (torch's ``(C, 1, *kernel)`` weight reshaped), of
+    ``x.dtype``; ``b``: the ``(C,)`` bias of ``x.dtype``, or None;
+    ``out``: C-contiguous, ``x.dtype``, the output images' elements in
+    their memory order (``(N, C, L)`` or ``(N, L, C)`` will do), overwritten.  The C kernel (src_c/depthwise.h) when the compiled backend
+    serves the dtype (float32, float64), else the NumPy twin; both take
+    contiguous arrays, so strided inputs are copied here first.
+    """
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if out.size == 0:
+        return
+    win = win._replace(n=x.shape[0])
+    xshape, oshape, wshape = _depthwise_shapes(win)
+    x6 = np.ascontiguousarray(_native(x)).reshape(xshape)
+    w3 = _depthwise_taps(_native(w), win)
+    out6 = out.reshape(oshape)                       # a view: out is contiguous
+    b2 = None if b is None else np.ascontiguousarray(_native(b)).reshape(wshape[0], wshape[2])
+    arrays = (x6, w3, out6) + (() if b2 is None else (b2,))
+    _backend.kernels(x6.dtype, *arrays).depthwise_forward(x6, w3, b2, out6, win.kernel_spec())
+
+
+def _depthwise_backward(x, w, dout, win, dx):
+    """Gradients of :func:`_depthwise_forward` for ``dout``: writes ``dx``, returns ``dw`` ``(C, K)``.
+
+    ``x`` and ``w`` as there; ``dout`` laid out as ``out`` there (any
+    strides); ``dx`` C-contiguous of ``x``'s shape and dtype, overwritten.
+    ``dw`` has the dtype of ``x``.
+    """
+    if not dx.flags.c_contiguous:
+        raise ValueError("dx must be C-contiguous")
+    win = win._replace(n=x.shape[0])
+    xshape, oshape, wshape = _depthwise_shapes(win)
+    x6 = np.ascontiguousarray(_native(x)).reshape(xshape)
+    w3 = _depthwise_taps(_native(w), win)
+    d6 = np.ascontiguousarray(_native(dout)).reshape(oshape)
+    dx6 = dx.reshape(xshape)                         # a view: dx is contiguous
+    dw3 = np.empty(wshape, dtype=x6.dtype)
+    _backend.kernels(x6.dtype, x6, w3, d6, dx6).depthwise_backward(
+        x6, w3, d6, dx6, dw3, win.kernel_spec())
+    return dw3.reshape(win.c, win.K) if win.channel_axis == 1 else dw3.reshape(win.K, win.c).T
+
+
 __all__ = [
     "Geometry",
     "LAYOUTS",

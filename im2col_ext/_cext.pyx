@@ -21,7 +21,9 @@ import os
 import sys
 import numpy as np
 
-from cpython.buffer cimport PyBUF_STRIDES, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport (
+    PyBUF_C_CONTIGUOUS, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer,
+)
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from im2col_ext._kernels cimport (
@@ -46,7 +48,7 @@ from im2col_ext._kernels cimport (
 __all__ = [
     "name", "openmp", "build_info", "get_num_threads", "set_num_threads",
     "GATHER_ITEMSIZES", "ACCUMULATE_PAIRS", "gather", "accumulate", "max_pool_forward", "max_pool_scatter", "max_pool_tie_scatter",
-    "avg_pool_forward", "avg_pool_scatter",
+    "avg_pool_forward", "avg_pool_scatter", "depthwise_forward", "depthwise_backward",
 ]
 
 name = "c"
@@ -557,3 +559,141 @@ def winograd_input_adjoint(dv, dx, wg):
         _wino_in_adj[float](dv, dx, &geo)
     else:
         _wino_in_adj[double](dv, dx, &geo)
+
+
+# ======================================================================
+# Direct depthwise convolution (src_c/depthwise.h), for
+# im2col_ext._api._depthwise_forward / _depthwise_backward.  Every array is
+# C-contiguous (the buffer requests below refuse anything else) and laid
+# out as the i2c_win views: x6 / dx6 (n, c, s0, s1, s2, v), out6 / dout6
+# (n, c, o0, o1, o2, v), w3 / dw3 (c, K, v), the bias b2 (c, v); ``spec`` is
+# ``(size, kernel, out, stride, low_pad, dilation)``, 3-tuples.
+# ======================================================================
+
+from im2col_ext._kernels cimport (
+    i2c_depthwise_forward_f32, i2c_depthwise_forward_f64,
+    i2c_depthwise_backward_f32, i2c_depthwise_backward_f64,
+)
+
+
+cdef void *_dw_ptr(a, bint writable) except? NULL:
+    """The data pointer of ``a``, which must be C-contiguous (and writable)."""
+    cdef Py_buffer b
+    cdef int flags = PyBUF_C_CONTIGUOUS
+    cdef void *p
+    if writable:
+        flags |= PyBUF_WRITABLE
+    PyObject_GetBuffer(a, &b, flags)
+    p = b.buf
+    PyBuffer_Release(&b)
+    return p
+
+
+cdef int _dw_win(i2c_win *w, x6, w3, spec, outs, written) except -1:
+    """Check the window, the arrays' shapes and dtypes; fill ``w`` (its strides are unused).
+
+    ``outs`` is a sequence of ``(array, name, which)`` with ``which`` "o"
+    (output shaped), "s" (image shaped), "w" (taps shaped) or "b" (bias,
+    ``(c, v)``); the arrays named in ``written`` must not overlap any other.
+    Contiguity and writability are checked when the buffers are taken
+    (:func:`_dw_ptr`).  Every index the kernels compute stays below 2**62.
+    """
+    size, k, o, s, p, d = (tuple(int(e) for e in a) for a in spec)
+    cdef int i
+    if not all(len(a) == 3 for a in (size, k, o, s, p, d)):
+        raise ValueError("spec must hold six 3-tuples")
+    if (min(size + k + s + d + o) < 1 or min(p) < 0
+            or max(max((o[i] - 1) * s[i] + (k[i] - 1) * d[i], p[i], size[i]) for i in range(3))
+            >= (1 << 62)):
+        raise ValueError(f"invalid depthwise window {spec}")
+    if x6.ndim != 6 or w3.ndim != 3:
+        raise ValueError("x6 must be 6-D and w3 3-D")
+    n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]
+    kk = k[0] * k[1] * k[2]
+    shapes = {"s": (n, c) + size + (v,), "o": (n, c) + o + (v,), "w": (c, kk, v), "b": (c, v)}
+    if tuple(x6.shape) != shapes["s"]:
+        raise ValueError(f"x6 has shape {x6.shape}, expected {shapes['s']} for {spec}")
+    if tuple(w3.shape) != shapes["w"]:
+        raise ValueError(f"w3 has shape {w3.shape}, expected {shapes['w']}")
+    for a, name, which in outs:
+        if tuple(a.shape) != shapes[which]:
+            raise ValueError(f"{name} has shape {a.shape}, expected {shapes[which]}")
+    arrays = (x6, w3) + tuple(a for a, _, _ in outs)
+    names = ("x6", "w3") + tuple(name for _, name, _ in outs)
+    _kind(arrays)
+    for a, name in zip(arrays, names):
+        if not a.dtype.isnative or not a.flags.aligned:
+            raise ValueError(f"{name} must be aligned and in native byte order")
+    for i in range(len(arrays)):
+        if names[i] in written:
+            for j in range(len(arrays)):
+                if j != i and np.may_share_memory(arrays[i], arrays[j]):
+                    raise ValueError(f"{names[i]} must not overlap {names[j]}")
+    w.n = n
+    w.c = c
+    w.v = v
+    for i in range(3):
+        w.size[i] = size[i]
+        w.k[i] = k[i]
+        w.o[i] = o[i]
+        w.s[i] = s[i]
+        w.p[i] = p[i]
+        w.d[i] = d[i]
+    for i in range(6):
+        w.xs[i] = 0
+    for i in range(9):
+        w.cs[i] = 0
+    return 0
+
+
+def depthwise_forward(x6, w3, b2, out6, spec):
+    """Overwrite ``out6`` with the depthwise convolution of ``x6`` with the taps ``w3``, plus ``b2``.
+
+    ``out6[n, c, o, v] = sum over the taps t in row-major order whose source
+    o*s + k*d - p lies inside x6 of w3[c, t, v] * x6[n, c, source, v]``
+    (zero padding; see src_c/depthwise.h), then ``+ b2[c, v]`` unless
+    ``b2`` is None.  float32 or float64, one dtype.
+    """
+    cdef i2c_win w
+    outs = ((out6, "out6", "o"),)
+    if b2 is not None:
+        outs += ((b2, "b2", "b"),)
+    _dw_win(&w, x6, w3, spec, outs, ("out6",))
+    if out6.size == 0:
+        return
+    cdef bint f32 = x6.dtype.char == "f"
+    cdef const void *xp = _dw_ptr(x6, False)
+    cdef const void *wp = _dw_ptr(w3, False)
+    cdef const void *bp = NULL if b2 is None else _dw_ptr(b2, False)
+    cdef void *op = _dw_ptr(out6, True)
+    with nogil:
+        if f32:
+            i2c_depthwise_forward_f32(<const float *>xp, <const float *>wp, <const float *>bp,
+                                      <float *>op, &w, _num_threads)
+        else:
+            i2c_depthwise_forward_f64(<const double *>xp, <const double *>wp,
+                                      <const double *>bp, <double *>op, &w, _num_threads)
+
+
+def depthwise_backward(x6, w3, dout6, dx6, dw3, spec):
+    """Overwrite ``dx6`` and ``dw3`` with the gradients of :func:`depthwise_forward` for ``dout6``."""
+    cdef i2c_win w
+    _dw_win(&w, x6, w3, spec, ((dout6, "dout6", "o"), (dx6, "dx6", "s"), (dw3, "dw3", "w")),
+            ("dx6", "dw3"))
+    if x6.size == 0:
+        dw3[...] = 0
+        return
+    cdef bint f32 = x6.dtype.char == "f"
+    cdef const void *xp = _dw_ptr(x6, False)
+    cdef const void *wp = _dw_ptr(w3, False)
+    cdef const void *dp = _dw_ptr(dout6, False)
+    cdef void *dxp = _dw_ptr(dx6, True)
+    cdef void *dwp = _dw_ptr(dw3, True)
+    with nogil:
+        if f32:
+            i2c_depthwise_backward_f32(<const float *>xp, <const float *>wp, <const float *>dp,
+                                       <float *>dxp, <float *>dwp, &w, _num_threads)
+        else:
+            i2c_depthwise_backward_f64(<const double *>xp, <const double *>wp,
+                                       <const double *>dp, <double *>dxp, <double *>dwp, &w,
+                                       _num_threads)

@@ -111,3 +111,14 @@ cdef extern from "winograd.h" nogil:
     void i2c_wino_output_adjoint_f64(const double *dy, double *dm, int64_t c, const i2c_wino_geom *g, int num_threads)
     void i2c_wino_input_adjoint_f32(const float *dv, float *dx, int64_t c, const i2c_wino_geom *g, int num_threads)
     void i2c_wino_input_adjoint_f64(const double *dv, double *dx, int64_t c, const i2c_wino_geom *g, int num_threads)
+
+
+# ---------------------------------------------------------------- depthwise
+# The direct depthwise convolution of src_c/depthwise.h (i2c_win geometry,
+# C-contiguous arrays; used through im2col_ext._api._depthwise_*).
+
+cdef extern from "depthwise.h" nogil:
+    void i2c_depthwise_forward_f32(const float *x, const float *wt, const float *bias, float *out, const i2c_win *w, int num_threads)
+    void i2c_depthwise_forward_f64(const double *x, const double *wt, const double *bias, double *out, const i2c_win *w, int num_threads)
+    void i2c_depthwise_backward_f32(const float *x, const float *wt, const float *dout, float *dx, float *dw, const i2c_win *w, int num_threads)
+    void i2c_depthwise_backward_f64(const double *x, const double *wt, const double *dout, double *dx, double *dw, const i2c_win *w, int num_threads)

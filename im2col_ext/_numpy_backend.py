@@ -287,3 +287,86 @@ def avg_pool_scatter(dout4, dx4, g):
         grad[:, :, None, None, :, :, None], (g.n, g.c, g.kh, g.kw, g.oh, g.ow, 1)
     )
     accumulate(cols7[:, :, None, :, :, None], dx4[:, :, None, :, :, None], _spec2d(g))
+
+
+# ------------------------------------------------------- depthwise convolution
+
+# Bytes of output (forward) or of padded input (backward) per chunk of
+# images: the padded copy and the temporaries stay small and are reused.
+_DEPTHWISE_CHUNK_BYTES = 4 << 20
+
+
+def _image_chunks(n, per_image):
+    """``slice`` of consecutive images, about ``_DEPTHWISE_CHUNK_BYTES`` of ``per_image`` each."""
+    step = max(1, _DEPTHWISE_CHUNK_BYTES // max(1, per_image))
+    for lo in range(0, n, step):
+        yield slice(lo, min(n, lo + step))
+
+
+def _zero_padded(x6, spec):
+    """``x6`` with the window's zero padding on its spatial axes, and the index of ``x6`` in it."""
+    index = (slice(None), slice(None)) + _interior(spec)
+    xp = np.zeros(x6.shape[:2] + _padded_shape(spec) + x6.shape[5:], dtype=x6.dtype)
+    xp[index] = x6
+    return xp, index
+
+
+def _tap_weight(w3, t):
+    """Tap ``t`` of the weights ``(c, K, v)``, shaped to broadcast over ``(n, c, o0, o1, o2, v)``."""
+    return w3[:, t][None, :, None, None, None, :]
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def depthwise_forward(x6, w3, b2, out6, spec):
+    """``out6[n,c,o,v] = sum_t w3[c,t,v] * x6[n, c, o*s + k_t*d - p, v] + b2[c, v]`` (zero padding).
+
+    The twin of the C kernel (src_c/depthwise.h; layouts there): no columns,
+    one strided multiply and one add per tap over a zero-padded copy of a
+    chunk of images, taps in row-major order (the first tap's product
+    starts the sum), then the bias (``b2`` ``(c, v)``, or None for none).
+    """
+    n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]
+    per_image = c * int(np.prod(spec[2])) * v * out6.itemsize
+    taps = _taps(spec)
+    tmp = None
+    for sl in _image_chunks(n, per_image):
+        xp, _ = _zero_padded(x6[sl], spec)
+        o = out6[sl]
+        if tmp is None or tmp.shape != o.shape:
+            tmp = np.empty_like(o)
+        for t, (_, tap) in enumerate(taps):
+            view = xp[(slice(None), slice(None)) + tap]
+            if t == 0:
+                np.multiply(view, _tap_weight(w3, t), out=o)
+            else:
+                np.multiply(view, _tap_weight(w3, t), out=tmp)
+                o += tmp
+        if b2 is not None:
+            o += b2[None, :, None, None, None, :]
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def depthwise_backward(x6, w3, dout6, dx6, dw3, spec):
+    """Overwrite ``dx6`` and ``dw3`` with the gradients of :func:`depthwise_forward` for ``dout6``.
+
+    ``dw3[c,t,v]`` is one einsum per tap and chunk of images, summed over the
+    chunks in order; ``dx6`` the scattered products ``w * dout`` added tap by
+    tap (row-major) into a zeroed padded buffer, then cropped.
+    """
+    n, c, v = x6.shape[0], x6.shape[1], x6.shape[5]
+    per_image = c * int(np.prod(_padded_shape(spec))) * v * x6.itemsize
+    taps = _taps(spec)
+    dw3[...] = 0
+    tmp = None
+    for sl in _image_chunks(n, per_image):
+        xp, index = _zero_padded(x6[sl], spec)
+        d = dout6[sl]
+        if tmp is None or tmp.shape != d.shape:
+            tmp = np.empty_like(d)
+        for t, (_, tap) in enumerate(taps):
+            dw3[:, t] += np.einsum("ncijkv,ncijkv->cv", d, xp[(slice(None), slice(None)) + tap])
+        dxp = np.zeros_like(xp)
+        for t, (_, tap) in enumerate(taps):
+            np.multiply(d, _tap_weight(w3, t), out=tmp)
+            dxp[(slice(None), slice(None)) + tap] += tmp
+        dx6[sl] = dxp[index]

@@ -21,7 +21,10 @@ matmul on the ``(N, G, C/G*K, L)`` view), channels last one GEMM
 ``cols (N*L, K*C) @ W (K*C, F)``.  The convolutions build their columns a
 few images (~4 MB) at a time and rebuild them in the backward pass rather
 than keeping them, so their cache holds ``x`` itself: do not modify ``x``
-in place before the backward pass.  2-D channels-first pooling with
+in place before the backward pass.  Depthwise convolutions (``groups == C``,
+one filter per channel, zero padding) build no columns: a direct kernel
+(``_api._depthwise_forward`` / ``_depthwise_backward``; C for float32 and
+float64) reads the input once.  2-D channels-first pooling with
 torch's default window arithmetic uses dedicated kernels; every other
 pooling (1-D/3-D, channels last, ``ceil_mode`` windows, the divisors of
 ``count_include_pad=False``/``divisor_override``) reduces unfolded windows,
@@ -201,16 +204,17 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
     if b is not None:
         bias = b.astype(dtype, copy=False)
         bias = bias[:, None] if ca == 1 else bias
-    direct = mode == "zeros" and _depthwise(wm, g, win.K, ca)
-    for lo, hi in _chunks(n, c * (1 if direct else win.K) * nl * dtype.itemsize):
-        o = out[lo:hi]
-        if direct:
-            _depthwise_forward(x[lo:hi], wm, win, o)
-        else:
+    if mode == "zeros" and _depthwise(wm, g, win.K, ca):
+        # no columns: the direct depthwise kernel over the whole batch, bias included
+        _api._depthwise_forward(x, wm.reshape(c, win.K), None if b is None else
+                                b.astype(dtype, copy=False), win, out)
+    else:
+        for lo, hi in _chunks(n, c * win.K * nl * dtype.itemsize):
+            o = out[lo:hi]
             cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode)
             _conv_cols_forward(cols, wm, o, g, ca, win.K)
-        if bias is not None:
-            o += bias
+            if bias is not None:
+                o += bias
     out = out.reshape(layer_join(n, f, win.out, ca))
     return out, _ConvCache(x, wm, b is not None, win, g, dtype, w.shape, mode)
 
@@ -219,82 +223,6 @@ def _depthwise(wm, g, k, ca):
     """True for a depthwise convolution (one input and one output channel per group)."""
     return g > 1 and wm.shape[0] == g and wm.shape[1 if ca == 1 else 2] == 1 and (
         wm.shape[2 if ca == 1 else 1] == k)
-
-
-def _tap_views(win, xp):
-    """``(k, view)`` for every tap: the strided view of the zero-padded batch
-    ``xp`` that tap ``k`` reads for every window (shape of the output)."""
-    ca = win.channel_axis
-    lead = (slice(None), slice(None)) if ca == 1 else (slice(None),)
-    tail = () if ca == 1 else (slice(None),)
-    for k in np.ndindex(*win.kernel):
-        sl = tuple(slice(k[a] * win.dilation[a],
-                         k[a] * win.dilation[a] + win.stride[a] * (win.out[a] - 1) + 1,
-                         win.stride[a]) for a in range(win.d))
-        yield k, xp[lead + sl + tail]
-
-
-def _zero_padded(x, win):
-    """``x`` with ``win``'s zero padding (the high side only as far as windows reach)."""
-    ca = win.channel_axis
-    ext = tuple(max(lo + s, (o - 1) * st + (k - 1) * dl + 1)
-                for s, (lo, _), o, st, k, dl in zip(win.size, win.pad, win.out, win.stride,
-                                                    win.kernel, win.dilation))
-    shape = (x.shape[:2] + ext) if ca == 1 else ((x.shape[0],) + ext + (x.shape[-1],))
-    xp = np.zeros(shape, dtype=x.dtype)
-    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(win.size, win.pad))
-    index = ((slice(None), slice(None)) + inner) if ca == 1 else ((slice(None),) + inner + (slice(None),))
-    xp[index] = x
-    return xp, index
-
-
-def _depthwise_weights(wm, win):
-    """Per-tap weights of a depthwise conv, shaped to broadcast over an output chunk."""
-    kk = win.K
-    if win.channel_axis == 1:
-        w2 = wm[:, 0, :]                                      # (C, K)
-        return [w2[:, t].reshape((win.c,) + (1,) * win.d) for t in range(kk)]
-    w2 = wm[:, :, 0]                                          # (C, K) from (G, K, 1)
-    return [w2[:, t] for t in range(kk)]
-
-
-def _depthwise_forward(x, wm, win, o):
-    """Depthwise convolution of a chunk straight from the padded input, tap by
-    tap (no columns: each tap is one strided multiply-add over the chunk)."""
-    xp, _ = _zero_padded(x, win)
-    o = o.reshape(layer_join(x.shape[0], win.c, win.out, win.channel_axis))
-    tmp = np.empty_like(o)
-    for t, ((_, view), w_t) in enumerate(zip(_tap_views(win, xp), _depthwise_weights(wm, win))):
-        if t == 0:
-            np.multiply(view, w_t, out=o)
-        else:
-            np.multiply(view, w_t, out=tmp)
-            o += tmp
-
-
-def _depthwise_backward(x, d3, wm, win, dx):
-    """``dw`` (in ``wm``'s layout) of :func:`_depthwise_forward`; writes ``dx``."""
-    ca = win.channel_axis
-    dw = np.zeros(wm.shape, dtype=wm.dtype)
-    ws = _depthwise_weights(wm, win)
-    axes = "xyz"[: win.d]
-    spec = f"nc{axes},nc{axes}->c" if ca == 1 else f"n{axes}c,n{axes}c->c"
-    for lo, hi in _chunks(win.n, win.c * win.L * x.dtype.itemsize * 4):
-        xp, index = _zero_padded(x[lo:hi], win)
-        dout = d3[lo:hi].reshape(layer_join(hi - lo, win.c, win.out, ca))
-        dxp = np.zeros_like(xp)
-        tmp = np.empty_like(dout)
-        for t, (_, view) in enumerate(_tap_views(win, xp)):
-            part = np.einsum(spec, dout, view)
-            if ca == 1:
-                dw[:, 0, t] += part
-            else:
-                dw[:, t, 0] += part
-        for (_, view), w_t in zip(_tap_views(win, dxp), ws):
-            np.multiply(dout, w_t, out=tmp)
-            view += tmp
-        dx[lo:hi] = dxp[index]
-    return dw
 
 
 def _conv_cols_forward(cols, wm, o, g, ca, k):
@@ -341,7 +269,7 @@ def _conv_backward(dout, cache):
     db = (d3.sum(axis=(0, 2) if ca == 1 else (0, 1))) if has_bias else None
     dx = np.empty(x.shape, dtype=dtype)
     if mode == "zeros" and _depthwise(wm, g, win.K, ca):
-        dw = _depthwise_backward(x, d3, wm, win, dx)
+        dw = _api._depthwise_backward(x, wm.reshape(win.c, win.K), d3, win, dx)
         return dx, dw.reshape(w_shape), db
     chunks = _chunks(n, win.c * win.K * nl * dtype.itemsize)
     if ca == 1:
