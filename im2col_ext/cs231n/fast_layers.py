@@ -377,6 +377,11 @@ def max_pool_backward_reshape(dout, cache):
     return _max_pool_tie_scatter(x4, out, dout, g, _grad_dtype(x, dout)).reshape(x.shape)
 
 
+def _unit_window(shape):
+    """The 1x1 window over ``shape`` (N, 1, H, W): its course layout is the (H*W, N) transpose."""
+    return _pool_geometry(shape, 1, 1, 0, 1)
+
+
 def _window_corners(oh, ow, s, w):
     """(oh, ow) in-plane indices ``oy*s*W + ox*s`` of the windows' top left taps."""
     return (np.arange(oh, dtype=np.int64)[:, None] * (s * w)
@@ -418,8 +423,10 @@ def max_pool_forward_im2col(x, pool_param):
             table = (np.arange(ph, dtype=np.int64)[:, None] * pw
                      + np.arange(w, dtype=np.int64)[None, :]).reshape(-1)
             index -= _window_corners(g.oh, g.ow, s, w)
-            r: np.ndarray = np.take(table, index.transpose(2, 3, 0, 1))  # (oh, ow, n, c)
-            x_cols_argmax = r.reshape(-1)
+            rows = np.take(table, index).reshape(n * c, 1, g.oh, g.ow)
+            # (n, c, oh, ow) -> (oh, ow, n, c): the course gather of a 1x1 window
+            # is that transpose (the batch-fastest layout, cache-blocked in C)
+            x_cols_argmax = _gather(rows, _unit_window(rows.shape), "cs231n").reshape(-1)
             return out, (x, x_cols, x_cols_argmax, pool_param)
     x_cols_argmax = np.argmax(x_cols, axis=0)
     out = np.take_along_axis(x_cols, x_cols_argmax[None], axis=0)
@@ -442,12 +449,15 @@ def max_pool_backward_im2col(dout, cache):
         )
     # window row r = ky*pw + kx of column (oy, ox, n, c) -> in-plane index
     # (oy*s + ky)*W + ox*s + kx, by a table over r (no integer division)
-    r = np.asarray(x_cols_argmax).reshape(g.oh, g.ow, n, c).transpose(2, 3, 0, 1)
+    r = np.asarray(x_cols_argmax)
     if r.size and (r.min() < 0 or r.max() >= ph * pw):
         raise ValueError(f"x_cols_argmax holds window rows outside [0, {ph * pw})")
     table = (np.arange(ph, dtype=np.int64)[:, None] * w
              + np.arange(pw, dtype=np.int64)[None, :]).reshape(-1)
-    index: np.ndarray = np.take(table, r)
+    # (oh, ow, n, c) -> (n, c, oh, ow): the course col2im of a 1x1 window
+    shape = (n * c, 1, g.oh, g.ow)
+    index = _accumulate(np.take(table, r).reshape(1, -1), _unit_window(shape), "cs231n")
+    index = index.reshape(n, c, g.oh, g.ow)
     index += _window_corners(g.oh, g.ow, s, w)
     dout = dout.astype(_grad_dtype(x, dout), copy=False)
     return _max_pool_scatter(dout, index, g)
