@@ -329,6 +329,26 @@ static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, in
                     }
                 }
             } else if (sizeof(T) == 8) {
+                for (; j + 8 <= j0 + jn; j += 8) {
+                    /* 8 image rows written side by side, a line of xt per
+                     * step */
+                    double *s[8];
+                    int jj;
+                    for (jj = 0; jj < 8; jj++)
+                        s[jj] = (double *)(xp + (j + jj) * xs4 + q0);
+                    for (q = 0; q + 2 <= qn; q += 2) {
+                        const double *d = (const double *)(xt + (q0 + q) * vb + j);
+                        for (jj = 0; jj < 8; jj += 2) {
+                            const __m128d r0 = _mm_loadu_pd(d + jj), r1 = _mm_loadu_pd(d + vb + jj);
+                            _mm_storeu_pd(s[jj] + q, _mm_unpacklo_pd(r0, r1));
+                            _mm_storeu_pd(s[jj + 1] + q, _mm_unpackhi_pd(r0, r1));
+                        }
+                    }
+                    for (; q < qn; q++) {
+                        for (jj = 0; jj < 8; jj++)
+                            xp[(j + jj) * xs4 + q0 + q] = xt[(q0 + q) * vb + j + jj];
+                    }
+                }
                 for (; j + 2 <= j0 + jn; j += 2) {
                     double *s0 = (double *)(xp + j * xs4 + q0);
                     double *s1 = (double *)(xp + (j + 1) * xs4 + q0);
