@@ -49,6 +49,11 @@
  * then stays in the L1/L2 cache while each tap streams through cols). */
 #define I2C_TAPS_PLANE_BYTES (64 * 1024)
 
+/* Bytes of the stack copy of a plane split by column phase
+ * (col2im_plane_phases): a plane of the tap-major walk, and the padding
+ * of its last phase column. */
+#define I2C_PHASE_BYTES (72 * 1024)
+
 /* The valid ox range [lo, hi) of tap kx, from the cache kx_lo / kx_hi
  * (filled for kx < ncache) or recomputed.  Uses g from the caller. */
 #define I2C_KX_RANGE(kx, offx, lo, hi)                                  \

@@ -1111,6 +1111,55 @@ static void FN(col2im_plane)(const TS *cp, T *xp, const i2c_geom *g, int add)
     }
 }
 
+/* col2im_plane_taps for v == 1 and a column stride sw > 1, in a copy of
+ * the plane split by column phase: buf[r, iy, j] is pixel (iy, j*sw + r),
+ * (sw, h, wq) with wq = ceil(w / sw).  All pixels of one tap kx share a
+ * phase, so each tap row is ONE contiguous add (vectorised) instead of a
+ * scalar add every sw pixels; the plane is split before (add) or zeroed,
+ * and interleaved back once at the end.  Same taps in the same order for
+ * every pixel: the same bits as col2im_plane_taps.  buf: sw*h*wq elements. */
+static void FN(col2im_plane_phases)(const TS *cp, T *xp, const i2c_geom *g, int add, T *buf)
+{
+    const int64_t sw = g->sw, wq = (g->w + sw - 1) / sw, ph_elems = g->h * wq;
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], cs4 = g->cs[4], cs5 = g->cs[5];
+    int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx, r, j;
+    if (add) {
+        for (r = 0; r < sw; r++)
+            for (iy = 0; iy < g->h; iy++)
+                for (j = 0; j * sw + r < g->w; j++)
+                    buf[r * ph_elems + iy * wq + j] = xp[iy * xs2 + (j * sw + r) * xs3];
+    } else {
+        memset(buf, 0, (size_t)(sw * ph_elems) * sizeof(T));
+    }
+    for (ky = 0; ky < g->kh; ky++) {
+        offy = ky * g->dh - g->ph;
+        i2c_range(offy, g->sh, g->h, g->oh, &oy0, &oy1);
+        if (oy0 >= oy1)
+            continue;
+        for (kx = 0; kx < g->kw; kx++) {
+            const TS *ctap = cp + ky * g->cs[2] + kx * g->cs[3];
+            int64_t ix0;
+            T *dst;
+            offx = kx * g->dw - g->pw;
+            i2c_range(offx, sw, g->w, g->ow, &ox0, &ox1);
+            if (ox0 >= ox1)
+                continue;
+            ix0 = ox0 * sw + offx;                   /* >= 0: phase ix0 % sw */
+            dst = buf + (ix0 % sw) * ph_elems + ix0 / sw;
+            for (oy = oy0; oy < oy1; oy++)
+                FN(add_block)(dst + (oy * g->sh + offy) * wq, 1, 1, ctap + oy * cs4 + ox0 * cs5,
+                              cs5, 1, ox1 - ox0, 1, 0);
+        }
+    }
+    for (iy = 0; iy < g->h; iy++) {
+        T *xrow = xp + iy * xs2;
+        const T *brow = buf + iy * wq;
+        for (j = 0; j < wq; j++)
+            for (r = 0; r < sw && j * sw + r < g->w; r++)
+                xrow[(j * sw + r) * xs3] = brow[r * ph_elems + j];
+    }
+}
+
 /* col2im of one small plane, tap by tap: the plane is zeroed, then each
  * (ky, kx) tap adds its whole (oh, ow) block, taps in row-major order --
  * the same order for every pixel as col2im_plane.  cols is read as one
@@ -1125,6 +1174,12 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
     int64_t iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
     const TS *ctap;
     const int set = !add && i2c_plane_tiles(g);   /* no zeroing: one tap per pixel */
+    if (g->v == 1 && g->sw > 1 && !set &&
+        g->sw * g->h * ((g->w + g->sw - 1) / g->sw) * (int64_t)sizeof(T) <= I2C_PHASE_BYTES) {
+        T buf[I2C_PHASE_BYTES / sizeof(T)];
+        FN(col2im_plane_phases)(cp, xp, g, add, buf);
+        return;
+    }
 
     for (iy = 0; !add && !set && iy < g->h; iy++)
         FN(zero_block)(xp + iy * xs2, xs3, xs4, g->w, g->v);

@@ -713,3 +713,26 @@ def test_col2im_exact_tiling_bits(layout, dtype):
         _col2im(C, cols, got, g2)
         assert_bitwise(got, expect, layout)
         assert (got == 0).any() and not np.signbit(got[got == 0]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_fold_column_phases_bits(dtype):
+    """Folds with a column stride > 1 go through the plane split by column
+    phase (col2im_plane_phases); with depth taps the later ones add into what
+    the earlier wrote (add=1).  Bitwise against the NumPy twin."""
+    import im2col_ext as ie
+    from im2col_ext import _backend
+
+    rng = np.random.default_rng(5)
+    for shape, k, s, p in [((2, 3, 9, 11), 3, 2, 1), ((3, 2, 7, 8), (2, 3), (1, 3), (0, 2)),
+                           ((2, 3, 5, 9, 11), (2, 3, 3), (1, 2, 2), 1),
+                           ((2, 3, 4, 7, 8), (3, 2, 3), (1, 3, 3), (1, 0, 2))]:
+        cols = (rng.standard_normal(ie.unfold(np.zeros(shape), k, stride=s, padding=p).shape)
+                * 100).astype(dtype)
+        got = ie.fold(cols, shape[2:], k, stride=s, padding=p)
+        previous = _backend.use("numpy")
+        try:
+            expect = ie.fold(cols, shape[2:], k, stride=s, padding=p)
+        finally:
+            _backend.use(previous)
+        assert_bitwise(got, expect, str(shape))
