@@ -33,9 +33,11 @@
 #define I2C_RESTRICT
 #endif
 
-/* A static function inlined into every caller: a short helper called for
- * every row then costs no call (zero_run).  A plain inline where the
- * compiler has no way to force it. */
+/* A static function inlined into every caller: a call with a constant
+ * argument is then compiled with the constant folded in (gather_wm's
+ * zero-padded instance), and a short helper called for every row costs no
+ * call (zero_run).  A plain inline where the compiler has no way to force
+ * it. */
 #if defined(_MSC_VER)
 #define I2C_ALWAYS_INLINE __forceinline
 #elif defined(__GNUC__)

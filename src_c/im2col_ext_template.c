@@ -599,10 +599,10 @@ static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom
  * mode (i2c_pad_index, i2c_edge_map in im2col_ext.c); the in-range taps are
  * copied as by the zero-padded gather.  One generic plane walk (tap-major,
  * row by row: map the source row, copy the in-range run, map the edge runs
- * on either side), a window-major walk for channels last, and the depth
- * axis mapped in gather_nd, the dispatch of every mode (below).  Planes
- * whose windows stay inside along both plane axes take the zero-padded
- * plane walks (nothing to map there).
+ * on either side); the window-major walk of channels last and the depth
+ * axis are those of every mode (gather_wm, gather_nd below).  Planes whose
+ * windows stay inside along both plane axes take the zero-padded plane
+ * walks (nothing to map there).
  * ------------------------------------------------------------------------ */
 
 /* dst(i, j) = src(i, j) for i < cnt, j < v, as copy_block, with streaming
@@ -791,64 +791,47 @@ static void FN(copy_vectors)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT src, int
         memcpy(dst + i * v, src + i * step * v, (size_t)v * sizeof(T));
 }
 
-/* Gather one channels-last (n, c) plane (i2c_window_major: v contiguous
- * in x and cols, the k2 taps adjacent to it in cols, no dilation along the
- * last axis): window by window in the memory order of cols, each window
- * row (k0, k1) one run of k2*v elements in both arrays. */
-static void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w)
+/* A padding run of a channels-last window row: dst(t, :) for t < cnt,
+ * vectors of v contiguous elements, as `mode` writes them: zeros, *fill,
+ * or (reading modes) the vectors of the source row xr at the indices
+ * i2c_edge_map gives the source indices i + t of an axis of size n, all in
+ * the padding on one side (zeros and constant read neither xr, i nor n). */
+static I2C_ALWAYS_INLINE void FN(pad_vectors)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT xr,
+                                              int64_t i, int64_t cnt, int64_t n, int64_t v,
+                                              int mode, const T *fill)
 {
-    const int64_t v = w->v, kw = w->k[2], run = kw * v;
-    int64_t o0, o1, o2, k0, k1, a, b;
-    for (o0 = 0; o0 < w->o[0]; o0++) {
-        for (o1 = 0; o1 < w->o[1]; o1++) {
-            for (o2 = 0; o2 < w->o[2]; o2++) {
-                const int64_t ix0 = o2 * w->s[2] - w->p[2];
-                T *win = cp + o0 * w->cs[5] + o1 * w->cs[6] + o2 * w->cs[7];
-                a = ix0 >= 0 ? 0 : -ix0;
-                b = w->size[2] - ix0 < kw ? w->size[2] - ix0 : kw;
-                if (a > kw)
-                    a = kw;
-                if (b < a)
-                    b = a;
-                for (k0 = 0; k0 < w->k[0]; k0++) {
-                    const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
-                    for (k1 = 0; k1 < w->k[1]; k1++) {
-                        const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
-                        if (i0 < 0 || i0 >= w->size[0] || i1 < 0 || i1 >= w->size[1] || a >= b) {
-                            memset(dst, 0, (size_t)run * sizeof(T));
-                            continue;
-                        }
-                        if (a > 0)
-                            memset(dst, 0, (size_t)(a * v) * sizeof(T));
-                        memcpy(dst + a * v, xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v,
-                               (size_t)((b - a) * v) * sizeof(T));
-                        if (b < kw)
-                            memset(dst + b * v, 0, (size_t)((kw - b) * v) * sizeof(T));
-                    }
-                }
-            }
-        }
+    int64_t t, start, step;
+    if (mode == I2C_PAD_ZEROS) {
+        memset(dst, 0, (size_t)(cnt * v) * sizeof(T));
+    } else if (mode == I2C_PAD_CONSTANT) {
+        const T f = *fill;
+        for (t = 0; t < cnt * v; t++)
+            dst[t] = f;
+    } else {
+        i2c_edge_map(mode, i, 1, n, &start, &step);
+        FN(copy_vectors)(dst, xr + start * v, step, cnt, v);
     }
 }
 
-/* dst(i, j) = *fill for i < cnt, j < v (dst contiguous). */
-static void FN(fill_run)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT fill, int64_t n)
+/* Gather one channels-last (n, c) plane (i2c_window_major: v contiguous
+ * in x and cols, the k2 taps adjacent to it in cols, no dilation along the
+ * last axis) with padding `mode`: window by window in the memory order of
+ * cols, each window row (k0, k1) one run of k2*v elements in both arrays,
+ * the in-range vectors copied between the two edge runs of pad_vectors (a
+ * row in the padding of zeros or constant is one such run).
+ * Forced inline, so that gather_nd's call with the constant I2C_PAD_ZEROS
+ * is compiled as a walk of its own in which every mode test is folded
+ * away: the zero-padded gather's window rows make the memset and memcpy
+ * calls of a walk written for zeros, nothing more.  The geometry is read
+ * from a local copy, which those calls cannot write: its fields need not
+ * be reloaded after each of them. */
+static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *wp, int mode,
+                                            const T *fill)
 {
-    const T f = *fill;
-    int64_t i;
-    for (i = 0; i < n; i++)
-        dst[i] = f;
-}
-
-/* gather_wm with padding `mode`: one channels-last (n, c) plane, window by
- * window; each window row (k0, k1) is the in-range run of k2*v elements
- * between two edge runs mapped by the mode. */
-static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, const T *fill)
-{
+    const i2c_win wl = *wp, *w = &wl;
     const int64_t v = w->v, kw = w->k[2], n0 = w->size[0], n1 = w->size[1], n2 = w->size[2];
-    const int constant = mode == I2C_PAD_CONSTANT;
-    int64_t o0, o1, o2, k0, k1, a, b, start, step;
+    const int reading = mode != I2C_PAD_ZEROS && mode != I2C_PAD_CONSTANT;
+    int64_t o0, o1, o2, k0, k1, a, b;
     for (o0 = 0; o0 < w->o[0]; o0++) {
         for (o1 = 0; o1 < w->o[1]; o1++) {
             for (o2 = 0; o2 < w->o[2]; o2++) {
@@ -860,33 +843,27 @@ static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, c
                     const int64_t m0 = i0 >= 0 && i0 < n0 ? i0 : i2c_pad_index(mode, i0, n0);
                     for (k1 = 0; k1 < w->k[1]; k1++) {
                         const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        const int64_t m1 = i1 >= 0 && i1 < n1 ? i1 : i2c_pad_index(mode, i1, n1);
                         T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
                         const T *xr;
-                        if (m0 < 0 || m1 < 0) {
-                            FN(fill_run)(dst, fill, kw * v);
-                            continue;
+                        int64_t m1 = i1;
+                        if (m0 < 0 || i1 < 0 || i1 >= n1 || (!reading && a >= b)) {
+                            /* a row in the padding: one run for zeros and
+                             * constant (a >= b: no in-range vectors either),
+                             * mapped by the reading modes (m0 >= 0 there) */
+                            if (!reading) {
+                                FN(pad_vectors)(dst, NULL, ix0, kw, n2, v, mode, fill);
+                                continue;
+                            }
+                            m1 = i2c_pad_index(mode, i1, n1);
                         }
                         xr = xp + m0 * w->xs[2] + m1 * w->xs[3];
-                        if (a > 0) {
-                            if (constant) {
-                                FN(fill_run)(dst, fill, a * v);
-                            } else {
-                                i2c_edge_map(mode, ix0, 1, n2, &start, &step);
-                                FN(copy_vectors)(dst, xr + start * v, step, a, v);
-                            }
-                        }
-                        if (b > a)
+                        if (a > 0)
+                            FN(pad_vectors)(dst, xr, ix0, a, n2, v, mode, fill);
+                        if (!reading || b > a)   /* zeros, constant: a < b here */
                             memcpy(dst + a * v, xr + (ix0 + a) * v,
                                    (size_t)((b - a) * v) * sizeof(T));
-                        if (b < kw) {
-                            if (constant) {
-                                FN(fill_run)(dst + b * v, fill, (kw - b) * v);
-                            } else {
-                                i2c_edge_map(mode, ix0 + b, 1, n2, &start, &step);
-                                FN(copy_vectors)(dst + b * v, xr + start * v, step, kw - b, v);
-                            }
-                        }
+                        if (b < kw)
+                            FN(pad_vectors)(dst + b * v, xr, ix0 + b, kw - b, n2, v, mode, fill);
                     }
                 }
             }
@@ -902,9 +879,10 @@ static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, c
  *   fill : one element, the constant (read for I2C_PAD_CONSTANT only; may
  *          be NULL for the other modes)
  * The mode is tested per plane and per depth tap only: zeros gathers with
- * the zero-padded walks (gather_plane_any, gather_wm, and pad_plane's
- * zero_run for a depth tap in the padding), so its per-element work is
- * that of a gather written for zeros alone. */
+ * the zero-padded plane walks (gather_plane_any, and pad_plane's zero_run
+ * for a depth tap in the padding) and with the gather_wm instance compiled
+ * for I2C_PAD_ZEROS, so its per-element work is that of a gather written
+ * for zeros alone. */
 static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const T *fill,
                           int num_threads)
 {
@@ -934,9 +912,9 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
         int64_t k0, o0;
         if (wm) {
             if (zeros)
-                FN(gather_wm)(xp, cp, w);
+                FN(gather_wm)(xp, cp, w, I2C_PAD_ZEROS, NULL);
             else
-                FN(gather_wm_mode)(xp, cp, w, mode, fill);
+                FN(gather_wm)(xp, cp, w, mode, fill);
             continue;
         }
         for (k0 = 0; k0 < w->k[0]; k0++) {
