@@ -33,6 +33,29 @@
 #define I2C_RESTRICT
 #endif
 
+/* A static function inlined into every caller: a call with a constant
+ * argument is then compiled with the constant folded in (gather_wm's
+ * zero-padded instance), and a short helper called for every row costs no
+ * call (zero_run).  A plain inline where the compiler has no way to force
+ * it. */
+#if defined(_MSC_VER)
+#define I2C_ALWAYS_INLINE __forceinline
+#elif defined(__GNUC__)
+#define I2C_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define I2C_ALWAYS_INLINE inline
+#endif
+
+/* A static function kept out of line (gather_plane_any), where the
+ * compiler has a way. */
+#if defined(_MSC_VER)
+#define I2C_NOINLINE __declspec(noinline)
+#elif defined(__GNUC__)
+#define I2C_NOINLINE __attribute__((noinline))
+#else
+#define I2C_NOINLINE
+#endif
+
 #ifndef INFINITY
 #define INFINITY HUGE_VAL
 #endif
@@ -414,6 +437,17 @@ static void i2c_edge_map(int mode, int64_t ia, int64_t step, int64_t n, int64_t 
     }
 }
 
+/* 1 when the n bytes at p are all zero (a constant fill that is zeros). */
+static int i2c_all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (b[i] != 0)
+            return 0;
+    return 1;
+}
+
 /* 1 when the windows of w never leave the image along axes 1 and 2 (no
  * padding read there): the plane walks of the zero-padded gather then
  * serve every mode. */
@@ -678,34 +712,22 @@ static float i2c_half_to_float(uint16_t h)
 #undef TS
 #undef I2C_SUFFIX
 
-/* The public gathers take untyped pointers: one kernel per element size. */
-#define I2C_GATHER_ENTRY(SFX, TT)                                                   \
-    void i2c_gather_##SFX(const void *x, void *cols, const i2c_win *w, int num_threads) \
-    {                                                                               \
-        gather_nd_##SFX((const TT *)x, (TT *)cols, w, num_threads);             \
+/* The public gathers take untyped pointers: one kernel per element size.
+ * Both take the one dispatch gather_nd, the zero-padded one with mode
+ * I2C_PAD_ZEROS (gather_nd also takes a constant whose bytes are all zero
+ * as zeros). */
+#define I2C_GATHER_ENTRIES(SFX, TT)                                                      \
+    void i2c_gather_##SFX(const void *x, void *cols, const i2c_win *w, int num_threads)    \
+    {                                                                                      \
+        gather_nd_##SFX((const TT *)x, (TT *)cols, w, I2C_PAD_ZEROS, NULL, num_threads);   \
+    }                                                                                      \
+    void i2c_gather_mode_##SFX(const void *x, void *cols, const i2c_win *w, int mode,      \
+                               const void *value, int num_threads)                         \
+    {                                                                                      \
+        gather_nd_##SFX((const TT *)x, (TT *)cols, w, mode, (const TT *)value, num_threads); \
     }
-I2C_GATHER_ENTRY(b1, uint8_t)
-I2C_GATHER_ENTRY(b2, uint16_t)
-I2C_GATHER_ENTRY(b4, uint32_t)
-I2C_GATHER_ENTRY(b8, uint64_t)
-I2C_GATHER_ENTRY(b16, i2c_b16_t)
-
-/* The gathers with a padding mode: zeros, and a constant whose bytes are
- * all zero, take the zero-padded gather; the other modes the mode walks. */
-#define I2C_GATHER_MODE_ENTRY(SFX, TT)                                               \
-    void i2c_gather_mode_##SFX(const void *x, void *cols, const i2c_win *w, int mode,    \
-                               const void *value, int num_threads)                       \
-    {                                                                                    \
-        static const unsigned char zero[sizeof(TT)] = {0};                               \
-        if (mode == I2C_PAD_ZEROS ||                                                     \
-            (mode == I2C_PAD_CONSTANT && memcmp(value, zero, sizeof(TT)) == 0))          \
-            gather_nd_##SFX((const TT *)x, (TT *)cols, w, num_threads);                  \
-        else                                                                             \
-            gather_nd_mode_##SFX((const TT *)x, (TT *)cols, w, mode, (const TT *)value,  \
-                                 num_threads);                                           \
-    }
-I2C_GATHER_MODE_ENTRY(b1, uint8_t)
-I2C_GATHER_MODE_ENTRY(b2, uint16_t)
-I2C_GATHER_MODE_ENTRY(b4, uint32_t)
-I2C_GATHER_MODE_ENTRY(b8, uint64_t)
-I2C_GATHER_MODE_ENTRY(b16, i2c_b16_t)
+I2C_GATHER_ENTRIES(b1, uint8_t)
+I2C_GATHER_ENTRIES(b2, uint16_t)
+I2C_GATHER_ENTRIES(b4, uint32_t)
+I2C_GATHER_ENTRIES(b8, uint64_t)
+I2C_GATHER_ENTRIES(b16, i2c_b16_t)

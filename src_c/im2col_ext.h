@@ -73,7 +73,8 @@ typedef struct {
 
 /* im2col gather: write every element of cols from x (zeros in the padding).
  * A pure copy, so one kernel per element SIZE (bytes 1, 2, 4, 8, 16) serves
- * every dtype of that size; bits are copied unchanged.
+ * every dtype of that size; bits are copied unchanged.  The same as
+ * i2c_gather_mode_* (below) with mode I2C_PAD_ZEROS.
  *   x    : image, strides w->xs, read only
  *   cols : columns, strides w->cs, written                                */
 void i2c_gather_b1(const void *x, void *cols, const i2c_win *w, int num_threads);

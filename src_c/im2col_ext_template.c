@@ -422,9 +422,11 @@ static void FN(transposed_geom)(const i2c_geom *g, int64_t jn, i2c_geom *g2)
 /* (I2C_KX_CACHE and I2C_KX_RANGE are defined in im2col_ext.c.) */
 
 /* dst(i, j) = 0 for the (cnt, v) block at dst; streams when asked and the
- * block is contiguous. */
-static void FN(zero_run)(T *dst, int64_t dstep, int64_t dvs, int64_t cnt, int64_t v,
-                         int stream)
+ * block is contiguous.  Forced inline: gather_row calls it for the short
+ * padding runs at both ends of every row, and gcc -O3 may otherwise keep
+ * it out of line (17% more instructions on a streamed 2-D gather). */
+static I2C_ALWAYS_INLINE void FN(zero_run)(T *dst, int64_t dstep, int64_t dvs, int64_t cnt,
+                                           int64_t v, int stream)
 {
     if (stream && cnt > 0 && (v == 1 ? dstep == 1 : (dvs == 1 && dstep == v)))
         FN(i2c_stream_zero)(dst, cnt * v);
@@ -613,47 +615,6 @@ static void FN(gather_plane_v1)(const T *xp, T *cp, const i2c_geom *g)
     }
 }
 
-/* Gather one channels-last (n, c) plane (i2c_window_major: v contiguous
- * in x and cols, the k2 taps adjacent to it in cols, no dilation along the
- * last axis): window by window in the memory order of cols, each window
- * row (k0, k1) one run of k2*v elements in both arrays. */
-static void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w)
-{
-    const int64_t v = w->v, kw = w->k[2], run = kw * v;
-    int64_t o0, o1, o2, k0, k1, a, b;
-    for (o0 = 0; o0 < w->o[0]; o0++) {
-        for (o1 = 0; o1 < w->o[1]; o1++) {
-            for (o2 = 0; o2 < w->o[2]; o2++) {
-                const int64_t ix0 = o2 * w->s[2] - w->p[2];
-                T *win = cp + o0 * w->cs[5] + o1 * w->cs[6] + o2 * w->cs[7];
-                a = ix0 >= 0 ? 0 : -ix0;
-                b = w->size[2] - ix0 < kw ? w->size[2] - ix0 : kw;
-                if (a > kw)
-                    a = kw;
-                if (b < a)
-                    b = a;
-                for (k0 = 0; k0 < w->k[0]; k0++) {
-                    const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
-                    for (k1 = 0; k1 < w->k[1]; k1++) {
-                        const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
-                        if (i0 < 0 || i0 >= w->size[0] || i1 < 0 || i1 >= w->size[1] || a >= b) {
-                            memset(dst, 0, (size_t)run * sizeof(T));
-                            continue;
-                        }
-                        if (a > 0)
-                            memset(dst, 0, (size_t)(a * v) * sizeof(T));
-                        memcpy(dst + a * v, xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v,
-                               (size_t)((b - a) * v) * sizeof(T));
-                        if (b < kw)
-                            memset(dst + b * v, 0, (size_t)((kw - b) * v) * sizeof(T));
-                    }
-                }
-            }
-        }
-    }
-}
-
 /* Gather one plane of the cs231n layout (v > 1 strided by xs4 in x, the
  * plane itself C-contiguous, vectors contiguous in cols) through a
  * transposed copy of blocks of images (see I2C_TRANSPOSE_BYTES).  Returns
@@ -681,8 +642,10 @@ static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, in
     return 1;
 }
 
-/* Gather one 2-D (h, w) plane with the walk that suits its strides. */
-static void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
+/* Gather one 2-D (h, w) plane with the walk that suits its strides.  Kept
+ * out of line: inlined into gather_nd, its only caller, the walks it
+ * inlines (gather_plane_v1) compiled to more instructions per row. */
+static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
 {
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1 &&
         FN(gather_plane_transposed)(xp, cp, g, stream))
@@ -695,58 +658,6 @@ static void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stre
         FN(gather_plane)(xp, cp, g, stream);
 }
 
-/* Zero the (kh, kw, oh, ow, v) block of cols at cp (a depth tap that
- * reads padding). */
-static void FN(zero_plane)(T *cp, const i2c_geom *g, int stream)
-{
-    int64_t ky, kx, oy;
-    for (ky = 0; ky < g->kh; ky++)
-        for (kx = 0; kx < g->kw; kx++)
-            for (oy = 0; oy < g->oh; oy++)
-                FN(zero_run)(cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4],
-                             g->cs[5], g->cs[6], g->ow, g->v, stream);
-}
-
-/* See im2col_ext.h.  Each (n, c) plane is a stack of 2-D gathers, one per
- * depth tap k0 and depth position o0. */
-static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int num_threads)
-{
-    i2c_geom g2;
-    const int64_t planes = w->n * w->c;
-    const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
-    const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
-                       planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
-    const int nt = i2c_plan_threads(num_threads, planes, per_plane);
-    const int wm = i2c_window_major(w);
-    int64_t p;
-    (void)nt;
-    i2c_plane_geom(w, &g2);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (p = 0; p < planes; p++) {
-        const int64_t ni = p / w->c, ci = p % w->c;
-        const T *xp = x + ni * w->xs[0] + ci * w->xs[1];
-        T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
-        int64_t k0, o0;
-        if (wm) {
-            FN(gather_wm)(xp, cp, w);
-            continue;
-        }
-        for (k0 = 0; k0 < w->k[0]; k0++) {
-            for (o0 = 0; o0 < w->o[0]; o0++) {
-                const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
-                T *sub = cp + k0 * w->cs[2] + o0 * w->cs[5];
-                if (i0 < 0 || i0 >= w->size[0])
-                    FN(zero_plane)(sub, &g2, stream);
-                else
-                    FN(gather_plane_any)(xp + i0 * w->xs[2], sub, &g2, stream);
-            }
-        }
-        if (stream)
-            i2c_stream_fence();
-    }
-}
 #endif /* I2C_GATHER */
 
 #if I2C_GATHER
@@ -757,9 +668,10 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int num_threads
  * mode (i2c_pad_index, i2c_edge_map in im2col_ext.c); the in-range taps are
  * copied as by the zero-padded gather.  One generic plane walk (tap-major,
  * row by row: map the source row, copy the in-range run, map the edge runs
- * on either side), a window-major walk for channels last, and the depth
- * axis mapped in gather_nd_mode.  Planes whose windows stay inside along
- * both plane axes take the zero-padded plane walks (nothing to map there).
+ * on either side); the window-major walk of channels last and the depth
+ * axis are those of every mode (gather_wm, gather_nd below).  Planes whose
+ * windows stay inside along both plane axes take the zero-padded plane
+ * walks (nothing to map there).
  * ------------------------------------------------------------------------ */
 
 /* dst(i, j) = src(i, j) for i < cnt, j < v, as copy_block, with streaming
@@ -919,16 +831,23 @@ static void FN(gather_plane_mode)(const T *xp, T *cp, const i2c_geom *g, int mod
     }
 }
 
-/* Fill the (kh, kw, oh, ow, v) block of cols at cp with *fill (a depth tap
- * in constant padding). */
-static void FN(fill_plane)(T *cp, const i2c_geom *g, const T *fill, int stream)
+/* Write the (kh, kw, oh, ow, v) block of cols at cp for a depth tap that
+ * lies in the padding of a mode that reads no element there: zeros
+ * (I2C_PAD_ZEROS) or *fill (I2C_PAD_CONSTANT). */
+static void FN(pad_plane)(T *cp, const i2c_geom *g, int mode, const T *fill, int stream)
 {
     int64_t ky, kx, oy;
-    for (ky = 0; ky < g->kh; ky++)
-        for (kx = 0; kx < g->kw; kx++)
-            for (oy = 0; oy < g->oh; oy++)
-                FN(put_run)(cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4], g->cs[5],
-                            g->cs[6], fill, 0, 0, g->ow, g->v, stream);
+    for (ky = 0; ky < g->kh; ky++) {
+        for (kx = 0; kx < g->kw; kx++) {
+            for (oy = 0; oy < g->oh; oy++) {
+                T *row = cp + ky * g->cs[2] + kx * g->cs[3] + oy * g->cs[4];
+                if (mode == I2C_PAD_ZEROS)
+                    FN(zero_run)(row, g->cs[5], g->cs[6], g->ow, g->v, stream);
+                else
+                    FN(put_run)(row, g->cs[5], g->cs[6], fill, 0, 0, g->ow, g->v, stream);
+            }
+        }
+    }
 }
 
 /* dst(i, :) = src(i*step, :) for i < cnt, rows of v contiguous elements
@@ -941,23 +860,47 @@ static void FN(copy_vectors)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT src, int
         memcpy(dst + i * v, src + i * step * v, (size_t)v * sizeof(T));
 }
 
-/* dst(i, j) = *fill for i < cnt, j < v (dst contiguous). */
-static void FN(fill_run)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT fill, int64_t n)
+/* A padding run of a channels-last window row: dst(t, :) for t < cnt,
+ * vectors of v contiguous elements, as `mode` writes them: zeros, *fill,
+ * or (reading modes) the vectors of the source row xr at the indices
+ * i2c_edge_map gives the source indices i + t of an axis of size n, all in
+ * the padding on one side (zeros and constant read neither xr, i nor n). */
+static I2C_ALWAYS_INLINE void FN(pad_vectors)(T *I2C_RESTRICT dst, const T *I2C_RESTRICT xr,
+                                              int64_t i, int64_t cnt, int64_t n, int64_t v,
+                                              int mode, const T *fill)
 {
-    const T f = *fill;
-    int64_t i;
-    for (i = 0; i < n; i++)
-        dst[i] = f;
+    int64_t t, start, step;
+    if (mode == I2C_PAD_ZEROS) {
+        memset(dst, 0, (size_t)(cnt * v) * sizeof(T));
+    } else if (mode == I2C_PAD_CONSTANT) {
+        const T f = *fill;
+        for (t = 0; t < cnt * v; t++)
+            dst[t] = f;
+    } else {
+        i2c_edge_map(mode, i, 1, n, &start, &step);
+        FN(copy_vectors)(dst, xr + start * v, step, cnt, v);
+    }
 }
 
-/* gather_wm with padding `mode`: one channels-last (n, c) plane, window by
- * window; each window row (k0, k1) is the in-range run of k2*v elements
- * between two edge runs mapped by the mode. */
-static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, const T *fill)
+/* Gather one channels-last (n, c) plane (i2c_window_major: v contiguous
+ * in x and cols, the k2 taps adjacent to it in cols, no dilation along the
+ * last axis) with padding `mode`: window by window in the memory order of
+ * cols, each window row (k0, k1) one run of k2*v elements in both arrays,
+ * the in-range vectors copied between the two edge runs of pad_vectors (a
+ * row in the padding of zeros or constant is one such run).
+ * Forced inline, so that gather_nd's call with the constant I2C_PAD_ZEROS
+ * is compiled as a walk of its own in which every mode test is folded
+ * away: the zero-padded gather's window rows make the memset and memcpy
+ * calls of a walk written for zeros, nothing more.  The geometry is read
+ * from a local copy, which those calls cannot write: its fields need not
+ * be reloaded after each of them. */
+static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *wp, int mode,
+                                            const T *fill)
 {
+    const i2c_win wl = *wp, *w = &wl;
     const int64_t v = w->v, kw = w->k[2], n0 = w->size[0], n1 = w->size[1], n2 = w->size[2];
-    const int constant = mode == I2C_PAD_CONSTANT;
-    int64_t o0, o1, o2, k0, k1, a, b, start, step;
+    const int reading = mode != I2C_PAD_ZEROS && mode != I2C_PAD_CONSTANT;
+    int64_t o0, o1, o2, k0, k1, a, b;
     for (o0 = 0; o0 < w->o[0]; o0++) {
         for (o1 = 0; o1 < w->o[1]; o1++) {
             for (o2 = 0; o2 < w->o[2]; o2++) {
@@ -969,33 +912,27 @@ static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, c
                     const int64_t m0 = i0 >= 0 && i0 < n0 ? i0 : i2c_pad_index(mode, i0, n0);
                     for (k1 = 0; k1 < w->k[1]; k1++) {
                         const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        const int64_t m1 = i1 >= 0 && i1 < n1 ? i1 : i2c_pad_index(mode, i1, n1);
                         T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
                         const T *xr;
-                        if (m0 < 0 || m1 < 0) {
-                            FN(fill_run)(dst, fill, kw * v);
-                            continue;
+                        int64_t m1 = i1;
+                        if (m0 < 0 || i1 < 0 || i1 >= n1 || (!reading && a >= b)) {
+                            /* a row in the padding: one run for zeros and
+                             * constant (a >= b: no in-range vectors either),
+                             * mapped by the reading modes (m0 >= 0 there) */
+                            if (!reading) {
+                                FN(pad_vectors)(dst, NULL, ix0, kw, n2, v, mode, fill);
+                                continue;
+                            }
+                            m1 = i2c_pad_index(mode, i1, n1);
                         }
                         xr = xp + m0 * w->xs[2] + m1 * w->xs[3];
-                        if (a > 0) {
-                            if (constant) {
-                                FN(fill_run)(dst, fill, a * v);
-                            } else {
-                                i2c_edge_map(mode, ix0, 1, n2, &start, &step);
-                                FN(copy_vectors)(dst, xr + start * v, step, a, v);
-                            }
-                        }
-                        if (b > a)
+                        if (a > 0)
+                            FN(pad_vectors)(dst, xr, ix0, a, n2, v, mode, fill);
+                        if (!reading || b > a)   /* zeros, constant: a < b here */
                             memcpy(dst + a * v, xr + (ix0 + a) * v,
                                    (size_t)((b - a) * v) * sizeof(T));
-                        if (b < kw) {
-                            if (constant) {
-                                FN(fill_run)(dst + b * v, fill, (kw - b) * v);
-                            } else {
-                                i2c_edge_map(mode, ix0 + b, 1, n2, &start, &step);
-                                FN(copy_vectors)(dst + b * v, xr + start * v, step, kw - b, v);
-                            }
-                        }
+                        if (b < kw)
+                            FN(pad_vectors)(dst + b * v, xr, ix0 + b, kw - b, n2, v, mode, fill);
                     }
                 }
             }
@@ -1003,11 +940,20 @@ static void FN(gather_wm_mode)(const T *xp, T *cp, const i2c_win *w, int mode, c
     }
 }
 
-/* i2c_gather_mode_* for a mode other than zeros: gather_nd with every
- * padding index mapped (the depth axis here, the plane axes in the walks).
- * fill: one element, the constant (read for I2C_PAD_CONSTANT only). */
-static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, const T *fill,
-                               int num_threads)
+/* See im2col_ext.h: the one dispatch of i2c_gather_* (mode I2C_PAD_ZEROS)
+ * and i2c_gather_mode_*.  Each (n, c) plane is one window-major walk
+ * (channels last, i2c_window_major) or a stack of 2-D gathers, one per
+ * depth tap k0 and depth position o0, whose depth index `mode` maps.
+ *   mode : one of I2C_PAD_*; a constant whose bytes are all zero is zeros
+ *   fill : one element, the constant (read for I2C_PAD_CONSTANT only; may
+ *          be NULL for the other modes)
+ * The mode is tested per plane and per depth tap only: zeros gathers with
+ * the zero-padded plane walks (gather_plane_any, and pad_plane's zero_run
+ * for a depth tap in the padding) and with the gather_wm instance compiled
+ * for I2C_PAD_ZEROS, so its per-element work is that of a gather written
+ * for zeros alone. */
+static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const T *fill,
+                          int num_threads)
 {
     i2c_geom g2;
     const int64_t planes = w->n * w->c;
@@ -1016,9 +962,14 @@ static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, 
                        planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     const int wm = i2c_window_major(w);
-    const int inside = i2c_plane_inside(w);
+    int zeros, plain;
     int64_t p;
     (void)nt;
+    if (mode == I2C_PAD_CONSTANT && i2c_all_zero(fill, sizeof(T)))
+        mode = I2C_PAD_ZEROS;
+    zeros = mode == I2C_PAD_ZEROS;
+    /* the zero-padded plane walks: zeros, or no padding read in the plane */
+    plain = zeros || i2c_plane_inside(w);
     i2c_plane_geom(w, &g2);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -1029,7 +980,10 @@ static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, 
         T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
         int64_t k0, o0;
         if (wm) {
-            FN(gather_wm_mode)(xp, cp, w, mode, fill);
+            if (zeros)
+                FN(gather_wm)(xp, cp, w, I2C_PAD_ZEROS, NULL);
+            else
+                FN(gather_wm)(xp, cp, w, mode, fill);
             continue;
         }
         for (k0 = 0; k0 < w->k[0]; k0++) {
@@ -1038,8 +992,8 @@ static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, 
                                                  w->size[0]);
                 T *sub = cp + k0 * w->cs[2] + o0 * w->cs[5];
                 if (m0 < 0)
-                    FN(fill_plane)(sub, &g2, fill, stream);
-                else if (inside)
+                    FN(pad_plane)(sub, &g2, mode, fill, stream);
+                else if (plain)
                     FN(gather_plane_any)(xp + m0 * w->xs[2], sub, &g2, stream);
                 else
                     FN(gather_plane_mode)(xp + m0 * w->xs[2], sub, &g2, mode, fill, stream);
@@ -1049,7 +1003,7 @@ static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, 
             i2c_stream_fence();
     }
 }
-#endif /* I2C_GATHER (padding modes) */
+#endif /* I2C_GATHER (padding modes, the dispatch) */
 
 #if I2C_ACCUM
 /* ------------------------------------------------------------------------
@@ -1062,6 +1016,11 @@ static void FN(gather_nd_mode)(const T *x, T *cols, const i2c_win *w, int mode, 
  * once and stays in cache.  When v is strided in x (cs231n layout) the row
  * is accumulated in a stack tile of contiguous vectors, then written out
  * image by image.
+ * There is no accumulation with a padding mode to share i2c_accumulate's
+ * dispatch with: fold with a reading mode (reflect, replicate, circular)
+ * runs this one into an image of the padded size and NumPy adds the
+ * border back (_padding.fold_border); zeros and constant drop the padding,
+ * as this one does.
  * ------------------------------------------------------------------------ */
 
 /* The cols row (ow, v) of tap ky that feeds image row iy, or NULL. */
