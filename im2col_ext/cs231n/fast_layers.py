@@ -423,7 +423,7 @@ def max_pool_forward_im2col(x, pool_param):
             table = (np.arange(ph, dtype=np.int64)[:, None] * pw
                      + np.arange(w, dtype=np.int64)[None, :]).reshape(-1)
             index -= _window_corners(g.oh, g.ow, s, w)
-            rows = np.take(table, index).reshape(n * c, 1, g.oh, g.ow)
+            rows: np.ndarray = np.take(table, index).reshape(n * c, 1, g.oh, g.ow)
             # (n, c, oh, ow) -> (oh, ow, n, c): the course gather of a 1x1 window
             # is that transpose (the batch-fastest layout, cache-blocked in C)
             x_cols_argmax = _gather(rows, _unit_window(rows.shape), "cs231n").reshape(-1)
