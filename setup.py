@@ -238,7 +238,7 @@ def run_setup(with_extension):
                 sources=["im2col_ext/_cext.pyx", "src_c/im2col_ext.c", "src_c/winograd.c",
                          "src_c/depthwise.c"],
                 include_dirs=["src_c"],
-                depends=["src_c/im2col_ext.h", "src_c/im2col_ext_template.c",
+                depends=["src_c/im2col_ext.h", "src_c/im2col_ext_template.c", "src_c/i2c_range.h",
                          "src_c/winograd.h", "src_c/winograd_template.c",
                          "src_c/depthwise.h", "src_c/depthwise_template.c",
                          "im2col_ext/_kernels.pxd"],

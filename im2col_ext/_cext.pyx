@@ -213,6 +213,22 @@ ACCUMULATE_PAIRS = tuple((_native(a), _native(b)) for a, b in (
 ))
 
 
+cdef int _set_window(i2c_win *w, int64_t n, int64_t c, int64_t v, size, k, o, s, p, d) except -1:
+    """The extents and window parameters of ``w`` (3-tuples each); strides are the caller's."""
+    cdef int i
+    w.n = n
+    w.c = c
+    w.v = v
+    for i in range(3):
+        w.size[i] = size[i]
+        w.k[i] = k[i]
+        w.o[i] = o[i]
+        w.s[i] = s[i]
+        w.p[i] = p[i]
+        w.d[i] = d[i]
+    return 0
+
+
 cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
     """Fill ``w`` from the kernel spec and the arrays' buffers (element strides).
 
@@ -232,16 +248,7 @@ cdef int _fill_win(i2c_win *w, x6, cols9, spec, void **xp, void **cp) except -1:
     try:
         if xb.ndim != 6 or cb.ndim != 9:
             raise ValueError("x6 must be 6-D and cols9 9-D")
-        w.n = xb.shape[0]
-        w.c = xb.shape[1]
-        w.v = xb.shape[5]
-        for i in range(3):
-            w.size[i] = size[i]
-            w.k[i] = k[i]
-            w.o[i] = o[i]
-            w.s[i] = s[i]
-            w.p[i] = p[i]
-            w.d[i] = d[i]
+        _set_window(w, xb.shape[0], xb.shape[1], xb.shape[5], size, k, o, s, p, d)
         for i in range(6):
             w.xs[i] = xb.strides[i] // xb.itemsize
         for i in range(9):
@@ -629,16 +636,7 @@ cdef int _dw_win(i2c_win *w, x6, w3, spec, outs, written) except -1:
             for j in range(len(arrays)):
                 if j != i and np.may_share_memory(arrays[i], arrays[j]):
                     raise ValueError(f"{names[i]} must not overlap {names[j]}")
-    w.n = n
-    w.c = c
-    w.v = v
-    for i in range(3):
-        w.size[i] = size[i]
-        w.k[i] = k[i]
-        w.o[i] = o[i]
-        w.s[i] = s[i]
-        w.p[i] = p[i]
-        w.d[i] = d[i]
+    _set_window(w, n, c, v, size, k, o, s, p, d)
     for i in range(6):
         w.xs[i] = 0
     for i in range(9):

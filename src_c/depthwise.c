@@ -15,6 +15,7 @@
 #endif
 
 #include "depthwise.h"
+#include "i2c_range.h"
 
 #if defined(_MSC_VER)
 #define I2C_DW_RESTRICT __restrict
@@ -60,29 +61,6 @@
  * per call (dw_ranges); wider kernels recompute the rest. */
 #define DW_KCACHE 64
 
-/* The range [*lo, *hi) of k in [0, count) for which off + k*step lies in
- * [0, size).  step >= 1, count >= 0, size >= 1; *lo <= *hi always.  (The
- * arithmetic of i2c_range in im2col_ext.c, which is private to that file.) */
-static void dw_range(int64_t off, int64_t step, int64_t size, int64_t count, int64_t *lo,
-                     int64_t *hi)
-{
-    int64_t a, b;
-    if (step == 1) {
-        a = off >= 0 ? 0 : -off;
-        b = size - off;                    /* first k with off + k >= size */
-    } else {
-        a = off >= 0 ? 0 : (-off + step - 1) / step;
-        b = size - 1 - off < 0 ? 0 : (size - 1 - off) / step + 1;
-    }
-    if (b > count)
-        b = count;
-    if (a > count)
-        a = count;
-    if (b < a)
-        b = a;
-    *lo = a;
-    *hi = b;
-}
 
 /* The valid output range along the last axis of every tap k2 < DW_KCACHE:
  * tap k2 reads source ox*s2 + k2*d2 - p2, inside [0, size2) for ox in
@@ -95,7 +73,7 @@ static void dw_fill_ranges(const i2c_win *w, dw_ranges *r)
 {
     int64_t k2;
     for (k2 = 0; k2 < w->k[2] && k2 < DW_KCACHE; k2++)
-        dw_range(k2 * w->d[2] - w->p[2], w->s[2], w->size[2], w->o[2], &r->lo[k2], &r->hi[k2]);
+        i2c_range(k2 * w->d[2] - w->p[2], w->s[2], w->size[2], w->o[2], &r->lo[k2], &r->hi[k2]);
 }
 
 /* [*lo, *hi) of tap k2, from the cache or recomputed. */
@@ -106,7 +84,7 @@ static void dw_k2_range(const i2c_win *w, const dw_ranges *r, int64_t k2, int64_
         *lo = r->lo[k2];
         *hi = r->hi[k2];
     } else {
-        dw_range(k2 * w->d[2] - w->p[2], w->s[2], w->size[2], w->o[2], lo, hi);
+        i2c_range(k2 * w->d[2] - w->p[2], w->s[2], w->size[2], w->o[2], lo, hi);
     }
 }
 

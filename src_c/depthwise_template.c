@@ -4,8 +4,8 @@
  * Not compiled on its own: depthwise.c includes it once per element type
  * after defining T (float or double) and FN(f) (f_f32 or f_f64).  Layouts,
  * formulas and the summation order are those of depthwise.h; the helpers
- * shared by both types (dw_range, dw_ranges, dw_source, dw_output,
- * dw_threads, dw_vblock) live in depthwise.c.
+ * shared by both types (dw_ranges, dw_source, dw_output, dw_threads,
+ * dw_vblock) live in depthwise.c, i2c_range in i2c_range.h.
  *
  * Names: S0, S1, S2 are the image extents (w->size), O0, O1, O2 the output
  * extents (w->o), K0, K1, K2 the kernel (w->k), V the vector axis (w->v).
@@ -159,8 +159,8 @@ static void FN(dw_row_corr)(T *y, int64_t ny, const T *const *src, const T *cons
 {
     int64_t a, b, lo, hi, c, i;
     /* [a, b): every k2 inside (the extreme offsets are those of k2 = 0, K2 - 1) */
-    dw_range(off0, step, len, ny, &a, &b);
-    dw_range(off0 + (K2 - 1) * dd, step, len, ny, &lo, &hi);
+    i2c_range(off0, step, len, ny, &a, &b);
+    i2c_range(off0 + (K2 - 1) * dd, step, len, ny, &lo, &hi);
     if (lo > a)
         a = lo;
     if (hi < b)

@@ -22,6 +22,7 @@
 #endif
 
 #include "im2col_ext.h"
+#include "i2c_range.h"
 
 #if defined(_MSC_VER)
 #define I2C_RESTRICT __restrict
@@ -73,7 +74,7 @@
 #define I2C_TAPS_PLANE_BYTES (64 * 1024)
 
 /* Bytes of the stack copy of a plane split by column phase
- * (col2im_plane_phases): a plane of the tap-major walk, and the padding
+ * (phase_split, col2im_plane_taps): a plane of the tap-major walk, and the padding
  * of its last phase column. */
 #define I2C_PHASE_BYTES (72 * 1024)
 
@@ -124,30 +125,6 @@ static void i2c_plane_index(const i2c_win *w, int64_t p, int64_t *n, int64_t *c)
     }
 }
 
-/* The range [*lo, *hi) of k in [0, count) for which off + k*step lies in
- * [0, size).  step >= 1, count >= 0, size >= 1; *lo <= *hi always.
- * Used both ways: ox range of a tap (step = sw) and tap range of a window
- * (step = dilation). */
-static void i2c_range(int64_t off, int64_t step, int64_t size, int64_t count,
-                      int64_t *lo, int64_t *hi)
-{
-    int64_t a, b;
-    if (step == 1) {
-        a = off >= 0 ? 0 : -off;
-        b = size - off;                    /* first k with off + k >= size */
-    } else {
-        a = off >= 0 ? 0 : (-off + step - 1) / step;
-        b = size - 1 - off < 0 ? 0 : (size - 1 - off) / step + 1;
-    }
-    if (b > count)
-        b = count;
-    if (a > count)
-        a = count;
-    if (b < a)
-        b = a;
-    *lo = a;
-    *hi = b;
-}
 
 /* Thread count for a call over `planes` planes of `per_plane` elements:
  * num_threads <= 0 means OpenMP's default; never more threads than planes;
