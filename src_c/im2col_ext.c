@@ -73,6 +73,11 @@
  * then stays in the L1/L2 cache while each tap streams through cols). */
 #define I2C_TAPS_PLANE_BYTES (64 * 1024)
 
+/* col2im of the cs231n 6-D layout walks blocks of the planes of one channel
+ * of at most this many bytes (they stay in L2 while each tap streams through
+ * cols). */
+#define I2C_CHANNEL_BLOCK_BYTES ((int64_t)512 * 1024)
+
 /* Bytes of the stack copy of a plane split by column phase
  * (phase_split, col2im_plane_taps): a plane of the tap-major walk, and the padding
  * of its last phase column. */

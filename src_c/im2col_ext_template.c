@@ -1455,6 +1455,45 @@ static void FN(col2im_plane_acc)(const TS *cp, T *xp, const i2c_geom *g, int add
  * that read it add their 2-D col2im in order (the first one overwrites):
  * every pixel gets 0 + its taps (k0, k1, k2) in row-major order (reversed
  * on the window-major walk of channels-last planes, accumulate_wm). */
+/* col2im of nn planes of one channel of the cs231n 6-D layout (cols
+ * (C, kh, kw, N, oh, ow): the batch inside the taps, cs0 = its stride), tap
+ * by tap across the planes: the planes are zeroed (unless the windows tile
+ * them), then each tap adds its block to every plane, taps in row-major
+ * order -- the order of col2im_plane_taps for every pixel.  Each tap is one
+ * stream of cols through the nn planes (kept in L2 by the caller's block),
+ * where a plane at a time reads kh*kw runs N planes apart (49 streams for
+ * 7x7 windows).  v == 1, column stride 1. */
+static void FN(col2im_channel_taps)(const TS *cp, T *xp, const i2c_geom *g, int64_t nn,
+                                    int64_t xs0, int64_t cs0)
+{
+    const int set = i2c_plane_tiles(g);
+    const int64_t xs2 = g->xs[2], xs3 = g->xs[3], cs4 = g->cs[4], cs5 = g->cs[5];
+    int64_t n, iy, ky, kx, oy, oy0, oy1, ox0, ox1, offy, offx;
+    for (n = 0; !set && n < nn; n++)
+        for (iy = 0; iy < g->h; iy++)
+            FN(zero_block)(xp + n * xs0 + iy * xs2, xs3, 1, g->w, 1);
+    for (ky = 0; ky < g->kh; ky++) {
+        offy = ky * g->dh - g->ph;
+        i2c_range(offy, g->sh, g->h, g->oh, &oy0, &oy1);
+        if (oy0 >= oy1)
+            continue;
+        for (kx = 0; kx < g->kw; kx++) {
+            const TS *ctap = cp + ky * g->cs[2] + kx * g->cs[3];
+            offx = kx * g->dw - g->pw;
+            i2c_range(offx, g->sw, g->w, g->ow, &ox0, &ox1);
+            if (ox0 >= ox1)
+                continue;
+            for (n = 0; n < nn; n++) {
+                T *dst = xp + n * xs0 + (ox0 * g->sw + offx) * xs3;
+                const TS *src = ctap + n * cs0 + ox0 * cs5;
+                for (oy = oy0; oy < oy1; oy++)
+                    FN(add_block)(dst + (oy * g->sh + offy) * xs2, g->sw * xs3, 1,
+                                  src + oy * cs4, cs5, 1, ox1 - ox0, 1, set);
+            }
+        }
+    }
+}
+
 void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
 {
     i2c_geom g2;
@@ -1465,6 +1504,23 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
     int64_t p;
     (void)nt;
     i2c_plane_geom(w, &g2);
+    if (w->v == 1 && !wm && w->size[0] == 1 && w->k[0] == 1 && w->n > 1 &&
+        w->cs[0] < w->cs[3] && g2.sw == 1 &&
+        g2.h * g2.w * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES) {
+        /* the 6-D layout: blocks of planes of one channel, tap by tap */
+        const int64_t nb0 = I2C_CHANNEL_BLOCK_BYTES / (g2.h * g2.w * (int64_t)sizeof(T));
+        const int64_t nb = nb0 < 1 ? 1 : nb0, blocks = (w->n + nb - 1) / nb;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+        for (p = 0; p < w->c * blocks; p++) {
+            const int64_t ci = p / blocks, n0 = (p % blocks) * nb;
+            FN(col2im_channel_taps)(cols + n0 * w->cs[0] + ci * w->cs[1],
+                                    x + n0 * w->xs[0] + ci * w->xs[1], &g2,
+                                    w->n - n0 < nb ? w->n - n0 : nb, w->xs[0], w->cs[0]);
+        }
+        return;
+    }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif

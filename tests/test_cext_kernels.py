@@ -736,3 +736,30 @@ def test_fold_column_phases_bits(dtype):
         finally:
             _backend.use(previous)
         assert_bitwise(got, expect, str(shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_6d_channel_blocks(dtype):
+    """The 6-D layout (batch inside the taps) with column stride 1 is folded
+    tap by tap across blocks of one channel's planes (64x64 float64 planes:
+    16 to a block, so 40 images make three blocks, the last one short);
+    bitwise against the NumPy twin, on 1 and 2 threads."""
+    rng = np.random.default_rng(11)
+    old = C.get_num_threads()
+    try:
+        for n, h, w, k, s, p, d in [(40, 64, 64, 3, 1, 1, 1), (5, 9, 7, (3, 2), (2, 1), (1, 0), 1),
+                                    (3, 10, 12, 3, 1, 2, 2)]:
+            g = conv_geometry(n, 2, h, w, k, s, p, d)
+            x5, make_cols, g2 = layouts(np.zeros((n, 2, h, w), dtype), g, "six")
+            cols = make_cols()
+            cols[...] = (rng.standard_normal(cols.shape) * 100).astype(dtype)
+            expect = image_out(x5, "c")
+            _col2im(P, cols, expect, g2)
+            for nt in (1, 2):
+                C.set_num_threads(nt)
+                got = image_out(x5, "c")
+                got[...] = 7
+                _col2im(C, cols, got, g2)
+                assert_bitwise(got, expect, f"{n}x{h}x{w} threads {nt}")
+    finally:
+        C.set_num_threads(old)
