@@ -882,59 +882,113 @@ static I2C_ALWAYS_INLINE void FN(pad_vectors)(T *I2C_RESTRICT dst, const T *I2C_
     }
 }
 
+/* One window of gather_wm: window o2 of the window row (o0, o1) at win, its
+ * rows (k0, k1) each one run of k2*v elements, the in-range vectors copied
+ * between the two edge runs of pad_vectors (a row in the padding of zeros
+ * or constant is one such run). */
+static I2C_ALWAYS_INLINE void FN(wm_window)(const T *xp, T *win, const i2c_win *w,
+                                            int64_t o0, int64_t o1, int64_t o2, int mode,
+                                            const T *fill)
+{
+    const int64_t v = w->v, kw = w->k[2], n0 = w->size[0], n1 = w->size[1], n2 = w->size[2];
+    const int reading = mode != I2C_PAD_ZEROS && mode != I2C_PAD_CONSTANT;
+    const int64_t ix0 = o2 * w->s[2] - w->p[2];
+    int64_t k0, k1, a, b;
+    i2c_range(ix0, 1, n2, kw, &a, &b);
+    for (k0 = 0; k0 < w->k[0]; k0++) {
+        const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
+        const int64_t m0 = i0 >= 0 && i0 < n0 ? i0 : i2c_pad_index(mode, i0, n0);
+        for (k1 = 0; k1 < w->k[1]; k1++) {
+            const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
+            T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
+            const T *xr;
+            int64_t m1 = i1;
+            if (m0 < 0 || i1 < 0 || i1 >= n1 || (!reading && a >= b)) {
+                /* a row in the padding: one run for zeros and constant
+                 * (a >= b: no in-range vectors either), mapped by the
+                 * reading modes (m0 >= 0 there) */
+                if (!reading) {
+                    FN(pad_vectors)(dst, NULL, ix0, kw, n2, v, mode, fill);
+                    continue;
+                }
+                m1 = i2c_pad_index(mode, i1, n1);
+            }
+            xr = xp + m0 * w->xs[2] + m1 * w->xs[3];
+            if (a > 0)
+                FN(pad_vectors)(dst, xr, ix0, a, n2, v, mode, fill);
+            if (!reading || b > a)   /* zeros, constant: a < b here */
+                memcpy(dst + a * v, xr + (ix0 + a) * v, (size_t)((b - a) * v) * sizeof(T));
+            if (b < kw)
+                FN(pad_vectors)(dst + b * v, xr, ix0 + b, kw - b, n2, v, mode, fill);
+        }
+    }
+}
+
 /* Gather one channels-last (n, c) plane (i2c_window_major: v contiguous
  * in x and cols, the k2 taps adjacent to it in cols, no dilation along the
- * last axis) with padding `mode`: window by window in the memory order of
- * cols, each window row (k0, k1) one run of k2*v elements in both arrays,
- * the in-range vectors copied between the two edge runs of pad_vectors (a
- * row in the padding of zeros or constant is one such run).
+ * last axis) with padding `mode`, window by window in the memory order of
+ * cols (wm_window).  When a window row is short (at most I2C_SHORT_RUN
+ * bytes: a few channels, 9 bytes for 3x3 RGB uint8) the windows of a row
+ * (o0, o1) whose k2 taps all lie inside the image share their sources:
+ * each row (k0, k1) is a run of one image row (or of the padding: zeros
+ * or the constant) that moves by s2*v per window, so those windows are a
+ * loop of inline copies (i2c_copy_short) over a table of the rows, with
+ * no index arithmetic and no call per run.
  * Forced inline, so that gather_nd's call with the constant I2C_PAD_ZEROS
  * is compiled as a walk of its own in which every mode test is folded
- * away: the zero-padded gather's window rows make the memset and memcpy
- * calls of a walk written for zeros, nothing more.  The geometry is read
- * from a local copy, which those calls cannot write: its fields need not
- * be reloaded after each of them. */
+ * away.  The geometry is read from a local copy, which memcpy cannot
+ * write: its fields need not be reloaded after each call. */
 static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *wp, int mode,
                                             const T *fill)
 {
     const i2c_win wl = *wp, *w = &wl;
     const int64_t v = w->v, kw = w->k[2], n0 = w->size[0], n1 = w->size[1], n2 = w->size[2];
-    const int reading = mode != I2C_PAD_ZEROS && mode != I2C_PAD_CONSTANT;
-    int64_t o0, o1, o2, k0, k1, a, b;
+    const int64_t rows = w->k[0] * w->k[1];
+    const size_t run = (size_t)(kw * v) * sizeof(T);
+    const T *src[I2C_SHORT_ROWS];
+    int64_t dsto[I2C_SHORT_ROWS], step[I2C_SHORT_ROWS];
+    T pad[I2C_SHORT_RUN / sizeof(T) + 1];
+    int64_t o0, o1, o2, oa = 0, ob = 0, k0, k1, r, j;
+    const int shortrun = run <= I2C_SHORT_RUN && rows <= I2C_SHORT_ROWS && kw <= n2;
+    if (shortrun) {
+        /* the windows whose k2 taps lie in [0, n2) */
+        i2c_range(-w->p[2], w->s[2], n2 - kw + 1, w->o[2], &oa, &ob);
+        memset(pad, 0, sizeof(pad));
+        for (j = 0; mode == I2C_PAD_CONSTANT && j < kw * v; j++)
+            pad[j] = *fill;
+    }
     for (o0 = 0; o0 < w->o[0]; o0++) {
         for (o1 = 0; o1 < w->o[1]; o1++) {
+            T *wrow = cp + o0 * w->cs[5] + o1 * w->cs[6];
             for (o2 = 0; o2 < w->o[2]; o2++) {
-                const int64_t ix0 = o2 * w->s[2] - w->p[2];
-                T *win = cp + o0 * w->cs[5] + o1 * w->cs[6] + o2 * w->cs[7];
-                i2c_range(ix0, 1, n2, kw, &a, &b);
-                for (k0 = 0; k0 < w->k[0]; k0++) {
+                if (!shortrun || o2 != oa || oa >= ob) {
+                    FN(wm_window)(xp, wrow + o2 * w->cs[7], w, o0, o1, o2, mode, fill);
+                    continue;
+                }
+                /* the table of rows, then windows oa .. ob-1 */
+                for (k0 = 0, r = 0; k0 < w->k[0]; k0++) {
                     const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
                     const int64_t m0 = i0 >= 0 && i0 < n0 ? i0 : i2c_pad_index(mode, i0, n0);
-                    for (k1 = 0; k1 < w->k[1]; k1++) {
+                    for (k1 = 0; k1 < w->k[1]; k1++, r++) {
                         const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        T *dst = win + k0 * w->cs[2] + k1 * w->cs[3];
-                        const T *xr;
-                        int64_t m1 = i1;
-                        if (m0 < 0 || i1 < 0 || i1 >= n1 || (!reading && a >= b)) {
-                            /* a row in the padding: one run for zeros and
-                             * constant (a >= b: no in-range vectors either),
-                             * mapped by the reading modes (m0 >= 0 there) */
-                            if (!reading) {
-                                FN(pad_vectors)(dst, NULL, ix0, kw, n2, v, mode, fill);
-                                continue;
-                            }
-                            m1 = i2c_pad_index(mode, i1, n1);
+                        const int64_t m1 = i1 >= 0 && i1 < n1 ? i1 : i2c_pad_index(mode, i1, n1);
+                        dsto[r] = k0 * w->cs[2] + k1 * w->cs[3];
+                        if (m0 < 0 || m1 < 0) {   /* zeros, constant */
+                            src[r] = pad;
+                            step[r] = 0;
+                        } else {
+                            src[r] = xp + m0 * w->xs[2] + m1 * w->xs[3] +
+                                     (oa * w->s[2] - w->p[2]) * v;
+                            step[r] = w->s[2] * v;
                         }
-                        xr = xp + m0 * w->xs[2] + m1 * w->xs[3];
-                        if (a > 0)
-                            FN(pad_vectors)(dst, xr, ix0, a, n2, v, mode, fill);
-                        if (!reading || b > a)   /* zeros, constant: a < b here */
-                            memcpy(dst + a * v, xr + (ix0 + a) * v,
-                                   (size_t)((b - a) * v) * sizeof(T));
-                        if (b < kw)
-                            FN(pad_vectors)(dst + b * v, xr, ix0 + b, kw - b, n2, v, mode, fill);
                     }
                 }
+                for (j = 0; j < ob - oa; j++) {
+                    T *win = wrow + (oa + j) * w->cs[7];
+                    for (r = 0; r < rows; r++)
+                        i2c_copy_short(win + dsto[r], src[r] + j * step[r], run);
+                }
+                o2 = ob - 1;
             }
         }
     }
@@ -958,8 +1012,9 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
     i2c_geom g2;
     const int64_t planes = w->n * w->c;
     const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
+    const int64_t image = w->size[0] * w->size[1] * w->size[2] * w->v;
     const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
-                       planes * per_plane >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
+                       planes * (per_plane + image) >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     const int wm = i2c_window_major(w);
     int zeros, plain;

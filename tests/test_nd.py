@@ -482,6 +482,41 @@ def test_channels_last_is_channels_first_transposed(case):
     np.testing.assert_allclose(img_cl, np.moveaxis(img_cf, 1, -1), rtol=1e-14, atol=1e-14)
 
 
+# Window rows of every length around the short-run walk of the channels-last
+# gather (inline copies of runs up to 128 bytes: 4-, 8- and 16-byte moves) and
+# past it: kw*C*itemsize from 2 to 160 bytes, windows wider than the image, 2-D
+# and 3-D, strides 1 and 2, and the padding modes (the rows in the padding of
+# zeros and constant are copies of a padding run).
+SHORT_RUNS = [(np.uint8, 2, 1), (np.uint8, 3, 3), (np.uint8, 5, 3), (np.int16, 3, 3),
+              (np.int16, 2, 4), (np.float32, 3, 3), (np.float32, 4, 2), (np.float64, 3, 3),
+              (np.float64, 16, 1), (np.float64, 4, 5), (np.complex128, 2, 3),
+              (np.complex128, 5, 2), (np.uint8, 4, 9)]
+
+
+@pytest.mark.parametrize("mode", ["zeros", "constant", "reflect", "circular"])
+@pytest.mark.parametrize("dtype, C, kw", SHORT_RUNS,
+                         ids=[f"{np.dtype(d).name}-C{c}-kw{k}" for d, c, k in SHORT_RUNS])
+def test_channels_last_short_window_rows(dtype, C, kw, mode):
+    rng = np.random.default_rng(C * 31 + kw)
+    for size, kernel, stride, pad in [((5, 8), (2, kw), 1, (1, 2)),
+                                      ((4, 7), (3, kw), (1, 2), (0, 1)),
+                                      ((3, 4, 6), (2, 2, kw), (1, 1, 2), (1, 0, 2))]:
+        if mode == "reflect" and max(pad) >= min(size):
+            continue
+        x_cf = _data(rng, (2, C, *size), dtype)
+        x_cl = np.ascontiguousarray(np.moveaxis(x_cf, 1, -1))
+        x0 = x_cl.copy()
+        kw_args = dict(stride=stride, padding=pad, padding_mode=mode,
+                       value=7 if mode == "constant" else None)
+        cols_cl = im2col_ext.unfold(x_cl, kernel, channel_axis=-1, **kw_args)
+        cols_cf = im2col_ext.unfold(x_cf, kernel, **kw_args)
+        np.testing.assert_array_equal(cols_cl, _cf_to_cl_cols(cols_cf, C, int(np.prod(kernel))))
+        if mode == "zeros":
+            expect = ref.unfold(x_cl, kernel, padding=pad, stride=stride, channel_axis=-1)
+            np.testing.assert_array_equal(cols_cl, expect)
+        np.testing.assert_array_equal(x_cl, x0)
+
+
 def test_channels_last_is_an_nhwc_convolution():
     """The spec's promise: an NHWC convolution is cols @ w_hwio.reshape(-1, F)."""
     rng = np.random.default_rng(8)
