@@ -1294,21 +1294,57 @@ static void FN(col2im_plane_tiled)(const TS *cp, T *xp, const i2c_geom *g, int a
  * are its taps in REVERSE row-major order (a backward walk, which would
  * keep the row-major order, ran 2.4x slower: the prefetchers do not
  * follow it).  The NumPy twin sums in the same order under the same
- * condition. */
+ * condition.  As in gather_wm, short window rows (at most I2C_SHORT_RUN
+ * bytes of cols) take, for the windows of a row (o0, o1) whose k2 taps are
+ * all inside the image, a table of the rows (k0, k1) inside the image
+ * (their targets move by s2*v per window) and a loop of short adds, in the
+ * same order. */
 static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
 {
-    const int64_t v = w->v, kw = w->k[2];
-    int64_t o0, o1, o2, k0, k1, a, b, i;
+    const int64_t v = w->v, kw = w->k[2], n2 = w->size[2];
+    const int64_t run = kw * v;
+    const int shortrun = run * (int64_t)sizeof(TS) <= I2C_SHORT_RUN &&
+                         w->k[0] * w->k[1] <= I2C_SHORT_ROWS && kw <= n2;
+    T *dst[I2C_SHORT_ROWS];
+    int64_t srco[I2C_SHORT_ROWS];
+    int64_t o0, o1, o2, oa = 0, ob = 0, k0, k1, a, b, i, j, r, rows;
     for (o0 = 0; o0 < w->size[0]; o0++)
         for (o1 = 0; o1 < w->size[1]; o1++)
-            memset(xp + o0 * w->xs[2] + o1 * w->xs[3], 0, (size_t)(w->size[2] * v) * sizeof(T));
+            memset(xp + o0 * w->xs[2] + o1 * w->xs[3], 0, (size_t)(n2 * v) * sizeof(T));
+    if (shortrun)   /* the windows whose k2 taps lie in [0, n2) */
+        i2c_range(-w->p[2], w->s[2], n2 - kw + 1, w->o[2], &oa, &ob);
     for (o0 = 0; o0 < w->o[0]; o0++) {
         for (o1 = 0; o1 < w->o[1]; o1++) {
+            const TS *wrow = cp + o0 * w->cs[5] + o1 * w->cs[6];
             for (o2 = 0; o2 < w->o[2]; o2++) {
                 const int64_t ix0 = o2 * w->s[2] - w->p[2];
-                const TS *win = cp + o0 * w->cs[5] + o1 * w->cs[6] + o2 * w->cs[7];
+                const TS *win = wrow + o2 * w->cs[7];
+                if (shortrun && o2 == oa && oa < ob) {
+                    /* the table of rows, then windows oa .. ob-1 */
+                    for (k0 = 0, rows = 0; k0 < w->k[0]; k0++) {
+                        const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
+                        for (k1 = 0; k1 < w->k[1]; k1++) {
+                            const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
+                            if (i0 < 0 || i0 >= w->size[0] || i1 < 0 || i1 >= w->size[1])
+                                continue;
+                            dst[rows] = xp + i0 * w->xs[2] + i1 * w->xs[3] + ix0 * v;
+                            srco[rows++] = k0 * w->cs[2] + k1 * w->cs[3];
+                        }
+                    }
+                    for (j = 0; j < ob - oa; j++) {
+                        const TS *wj = win + j * w->cs[7];
+                        for (r = 0; r < rows; r++) {
+                            T *I2C_RESTRICT d = dst[r] + j * w->s[2] * v;
+                            const TS *I2C_RESTRICT src = wj + srco[r];
+                            for (i = 0; i < run; i++)
+                                d[i] += I2C_LOAD(src[i]);
+                        }
+                    }
+                    o2 = ob - 1;
+                    continue;
+                }
                 a = ix0 >= 0 ? 0 : -ix0;
-                b = w->size[2] - ix0 < kw ? w->size[2] - ix0 : kw;
+                b = n2 - ix0 < kw ? n2 - ix0 : kw;
                 if (b <= a)
                     continue;
                 for (k0 = 0; k0 < w->k[0]; k0++) {
@@ -1317,14 +1353,14 @@ static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
                         continue;
                     for (k1 = 0; k1 < w->k[1]; k1++) {
                         const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
-                        T *I2C_RESTRICT dst;
+                        T *I2C_RESTRICT d;
                         const TS *I2C_RESTRICT src;
                         if (i1 < 0 || i1 >= w->size[1])
                             continue;
-                        dst = xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v;
+                        d = xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v;
                         src = win + k0 * w->cs[2] + k1 * w->cs[3] + a * v;
                         for (i = 0; i < (b - a) * v; i++)
-                            dst[i] += I2C_LOAD(src[i]);
+                            d[i] += I2C_LOAD(src[i]);
                     }
                 }
             }

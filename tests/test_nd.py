@@ -514,6 +514,14 @@ def test_channels_last_short_window_rows(dtype, C, kw, mode):
         if mode == "zeros":
             expect = ref.unfold(x_cl, kernel, padding=pad, stride=stride, channel_axis=-1)
             np.testing.assert_array_equal(cols_cl, expect)
+            # the fold's short rows (accumulate_wm): whole numbers, every sum is exact
+            y = _data(rng, cols_cl.shape, dtype)
+            y = np.round(y) if y.dtype.kind in "fc" else y
+            y0 = y.copy()
+            img = im2col_ext.fold(y, size, kernel, stride=stride, padding=pad, channel_axis=-1)
+            np.testing.assert_array_equal(img, _fold_ref(y, size, kernel, padding=pad,
+                                                         stride=stride, channel_axis=-1))
+            np.testing.assert_array_equal(y, y0)
         np.testing.assert_array_equal(x_cl, x0)
 
 
