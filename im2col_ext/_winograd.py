@@ -46,7 +46,7 @@ from collections import namedtuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import _backend
+from . import _backend, _scratch
 
 __all__ = ["applicable", "conv2d_forward", "conv2d_backward", "WinogradCache"]
 
@@ -230,18 +230,19 @@ def _chunks(wg, channels, itemsize):
         yield lo, hi, wg._replace(n=hi - lo)
 
 
-def tile_array(channels, p, dtype):
+def tile_array(name, channels, p, dtype):
     """An empty (16, channels, p) tile array whose rows are not a multiple of 4 KiB apart.
 
     The transforms read or write the 16 rows as 16 streams; rows a multiple
-    of 4 KiB apart would all fall into one cache set.
+    of 4 KiB apart would all fall into one cache set.  The array is the
+    scratch buffer ``name`` (:mod:`._scratch`): kept between calls.
     """
     dtype = np.dtype(dtype)
     row = channels * p
     pad = (-row) % (64 // dtype.itemsize) + 64 // dtype.itemsize   # one cache line past
     if ((row + pad) * dtype.itemsize) % 4096 == 0:
         pad += 64 // dtype.itemsize
-    return np.empty((16, row + pad), dtype=dtype)[:, :row].reshape(16, channels, p)
+    return _scratch.take(name, (16, row + pad), dtype)[:, :row].reshape(16, channels, p)
 
 
 def conv2d_forward(x, w, b, padding, dtype, out_size=None):
@@ -279,8 +280,8 @@ def conv2d_forward(x, w, b, padding, dtype, out_size=None):
     for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
         p = wc.n * wc.th * wc.tw
         if tiles is None or tiles.shape[2] != p:
-            tiles = tile_array(c, p, dtype)
-            m = tile_array(f, p, dtype)
+            tiles = tile_array("winograd tiles", c, p, dtype)
+            m = tile_array("winograd products", f, p, dtype)
         k.winograd_input(x[lo:hi], tiles, tuple(wc))
         np.matmul(u, tiles, out=m)
         k.winograd_output(m, bias, out[lo:hi], tuple(wc))
@@ -301,9 +302,9 @@ def conv2d_backward(dout, cache):
     for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
         p = wc.n * wc.th * wc.tw
         if tiles is None or tiles.shape[2] != p:
-            tiles = tile_array(c, p, dtype)
-            dm = tile_array(f, p, dtype)
-            dv = tile_array(c, p, dtype)
+            tiles = tile_array("winograd tiles", c, p, dtype)
+            dm = tile_array("winograd products", f, p, dtype)
+            dv = tile_array("winograd gradients", c, p, dtype)
         k.winograd_input(x[lo:hi], tiles, tuple(wc))
         k.winograd_output_adjoint(dout[lo:hi], dm, tuple(wc))
         np.matmul(dm, tiles.transpose(0, 2, 1), out=du_part)     # (16, F, C)

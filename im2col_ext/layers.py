@@ -37,7 +37,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from . import _api, _winograd
+from . import _api, _scratch, _winograd
 from ._typing import Array, ArrayLike, Cache, IntOrSeq, OptIntOrSeq, Padding
 from . import _padding
 from ._geometry import (
@@ -60,14 +60,28 @@ __all__ = [
     for name in ("conv", "conv_transpose", "max_pool", "max_unpool", "avg_pool")
     for d in (1, 2, 3)
     for pass_ in ("forward", "backward")
-]
+] + ["release_buffers"]
 
 #: Bytes of columns built at a time by the convolutions and the general
 #: pooling path: a few images per chunk, so the columns are reused from
-#: cache by the GEMM, the buffers are recycled by the allocator instead of
-#: page-faulted in, and there are few enough chunks that the switches
-#: between im2col threads and BLAS threads stay rare.
+#: cache by the GEMM, and there are few enough chunks that the switches
+#: between im2col threads and BLAS threads stay rare.  The convolutions'
+#: columns and Winograd tiles live in per-thread scratch buffers kept
+#: between calls (:mod:`._scratch`), so they are not page-faulted in again
+#: by every call; :func:`release_buffers` frees them.
 _CHUNK_BYTES = 4 << 20
+
+
+def release_buffers() -> None:
+    """Free the calling thread's scratch buffers.
+
+    The convolutions keep their internal temporaries (a chunk of columns
+    and its gradient, the Winograd tile arrays: a few MB, at most 32 MB
+    each) between calls, one set per thread, instead of allocating and
+    page-faulting them in on every call.  Call this to give that memory
+    back; the next convolution makes them again.
+    """
+    _scratch.release()
 
 _ConvCache = namedtuple("_ConvCache", "x wm has_bias win groups dtype w_shape mode",
                         defaults=("zeros",))
@@ -134,15 +148,20 @@ def _spatial_slices(win, size):
 # unfold / fold of a checked Window (the one path to the data movement)
 # --------------------------------------------------------------------------
 
-def _unfold(x, win, out=None, mode="zeros"):
+def _unfold(x, win, out=None, mode="zeros", scratch=None):
     """Columns of the batch ``x`` over ``win``: channels first ``(n, C*K, L)``, last ``(n, L, K*C)``.
 
     :func:`~im2col_ext.unfold` on an already checked window: the engine's
     ``_gather`` with ``win`` for the ``x.shape[0]`` images of this chunk, so
     the arguments are not validated again for every chunk.  ``mode`` is a
-    checked ``padding_mode`` without a fill value.
+    checked ``padding_mode`` without a fill value.  ``scratch``: the name
+    of the :mod:`._scratch` buffer to write into, for columns that do not
+    outlive the caller.
     """
-    return _api._gather(x, win._replace(n=x.shape[0]), "torch", out, mode)
+    win = win._replace(n=x.shape[0])
+    if out is None and scratch is not None:
+        out = _scratch.take(scratch, _api._cols_shape(win, "torch"), x.dtype)
+    return _api._gather(x, win, "torch", out, mode)
 
 
 def _fold(cols, win, out=None, mode="zeros"):
@@ -211,7 +230,7 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
     else:
         for lo, hi in _chunks(n, c * win.K * nl * dtype.itemsize):
             o = out[lo:hi]
-            cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode)
+            cols = _unfold(x[lo:hi], win._replace(n=hi - lo), mode=mode, scratch="columns")
             _conv_cols_forward(cols, wm, o, g, ca, win.K)
             if bias is not None:
                 o += bias
@@ -294,7 +313,7 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode="zeros"):
     for lo, hi in chunks:
         m = hi - lo
         wc = win._replace(n=m)
-        cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m, gg, cgk, nl)  # recomputed, not stored
+        cols = _unfold(x[lo:hi], wc, mode=mode, scratch="columns").reshape(m, gg, cgk, nl)
         dc = d3[lo:hi].reshape(m, gg, fg, nl)
         if depthwise:
             # dw[c, k] = sum over images and windows of dout * cols, tap by tap;
@@ -307,7 +326,7 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode="zeros"):
                 else:
                     dw[:, 0, t] += part
             if dcols is None or dcols.shape != cols.shape:
-                dcols = np.empty_like(cols)
+                dcols = _scratch.take("column gradients", cols.shape, cols.dtype)
             np.multiply(wm[:, 0, :, None], d2[:, :, None, :], out=dcols)
             _fold(dcols.reshape(m, gg * cgk, nl), wc, out=dx[lo:hi], mode=mode)
             continue
@@ -318,7 +337,7 @@ def _conv_backward_first(x, d3, wm, win, g, dtype, dx, chunks, mode="zeros"):
                 np.matmul(dc[i], cols[i].transpose(0, 2, 1), out=tmp)
             dw += tmp
         if dcols is None or dcols.shape != cols.shape:
-            dcols = np.empty_like(cols)           # the columns of dx, one buffer for all chunks
+            dcols = _scratch.take("column gradients", cols.shape, cols.dtype)  # the columns of dx
         np.matmul(wmt, dc, out=dcols)
         _fold(dcols.reshape(m, gg * cgk, nl), wc, out=dx[lo:hi], mode=mode)
     if dw_t:
@@ -335,7 +354,7 @@ def _conv_backward_last(x, d3, wm, win, g, dx, chunks, mode="zeros"):
     for lo, hi in chunks:
         m = hi - lo
         wc = win._replace(n=m)
-        cols = _unfold(x[lo:hi], wc, mode=mode).reshape(m * nl, k * win.c)
+        cols = _unfold(x[lo:hi], wc, mode=mode, scratch="columns").reshape(m * nl, k * win.c)
         dc = d3[lo:hi].reshape(m * nl, g * fg)
         if _depthwise(wm, g, k, -1):
             c3 = cols.reshape(m * nl, k, g)
