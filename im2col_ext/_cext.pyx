@@ -41,7 +41,7 @@ from im2col_ext._kernels cimport (
     i2c_max_pool_tie_scatter_f32, i2c_max_pool_tie_scatter_f64,
     i2c_avg_pool_forward_f32, i2c_avg_pool_forward_f64,
     i2c_avg_pool_scatter_f32, i2c_avg_pool_scatter_f64,
-    i2c_openmp_enabled, i2c_default_num_threads,
+    i2c_openmp_enabled, i2c_default_num_threads, i2c_stream_min_bytes,
     I2C_BUILD_INFO_JSON,
 )
 
@@ -56,9 +56,11 @@ name = "c"
 #: True when the kernels were compiled with OpenMP.
 openmp = bool(i2c_openmp_enabled())
 
-#: How the extension was built: compiler, flags and whether OpenMP is on.
+#: How the extension was built: compiler, flags, whether OpenMP is on, and
+#: the size (columns + image, bytes) from which gathers use streaming stores.
 build_info = json.loads(I2C_BUILD_INFO_JSON.decode("utf-8"))
 build_info["openmp"] = openmp
+build_info["stream_min_bytes"] = int(i2c_stream_min_bytes())
 
 ctypedef fused real:
     float

@@ -74,15 +74,17 @@ cdef extern from "im2col_ext.h" nogil:
     void i2c_avg_pool_scatter_f64(const double *dout, double *dx, const i2c_geom *g, int num_threads)
 
 
-# Two build queries defined in im2col_ext.c but not part of the kernel
+# Three build queries defined in im2col_ext.c but not part of the kernel
 # contract in im2col_ext.h; their prototypes are emitted verbatim here.
 cdef extern from *:
     """
     int i2c_openmp_enabled(void);
     int i2c_default_num_threads(void);
+    long long i2c_stream_min_bytes(void);
     """
     int i2c_openmp_enabled()
     int i2c_default_num_threads()
+    long long i2c_stream_min_bytes()
 
 
 # Build description (a JSON object as a C string literal) that setup.py

@@ -155,6 +155,7 @@ static int i2c_plan_threads(int num_threads, int64_t planes, int64_t per_plane)
  * contract im2col_ext.h). */
 int i2c_openmp_enabled(void);
 int i2c_default_num_threads(void);
+long long i2c_stream_min_bytes(void);
 
 /* 1 when built with OpenMP, else 0. */
 int i2c_openmp_enabled(void)
@@ -204,6 +205,12 @@ int i2c_default_num_threads(void)
 #ifndef I2C_STREAM_MIN_BYTES
 #define I2C_STREAM_MIN_BYTES ((int64_t)24 << 20)
 #endif
+
+/* The threshold above, for the tests (which size their arrays past it). */
+long long i2c_stream_min_bytes(void)
+{
+    return (long long)I2C_STREAM_MIN_BYTES;
+}
 
 #if I2C_HAVE_STREAM
 /* Non-temporal store of one 4-byte element (float or half a double). */
@@ -320,6 +327,10 @@ static void i2c_stream_fence(void)
  * I2C_TILE_V vectors wide, so that both the strided image rows and the
  * contiguous column vectors are walked in long runs. */
 #define I2C_TILE 2048
+
+/* Bytes of the stack buffer of a streamed torch-layout tap
+ * (gather_plane_staged): a 32x32 float64 or 45x45 float32 output plane. */
+#define I2C_STAGE_BYTES 8192
 #define I2C_TILE_V 64
 
 /* The cs231n layout of a C-contiguous image plane (the batch strided by a
