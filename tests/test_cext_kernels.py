@@ -386,24 +386,26 @@ def test_gathers_broadcast_input(dtype):
     assert_bitwise(xa, xb, nan_payload=False)
 
 
-def _batch_past_stream(c, h, w, k, itemsize):
-    """Images of (c, h, w) whose columns ('same' 2-D windows k*k) and image reach
-    the size from which the gathers use streaming stores."""
-    per_image = c * h * w * (k * k + 1) * itemsize
-    return C.build_info["stream_min_bytes"] // per_image + 1
+def _past_stream(itemsize, c, h, w, *window):
+    """conv_geometry(n, c, h, w, *window) with the n images whose columns and image
+    reach the size from which the gathers use streaming stores."""
+    g = conv_geometry(1, c, h, w, *window)
+    per_image = c * (g.kh * g.kw * g.oh * g.ow + h * w) * itemsize
+    return conv_geometry(C.build_info["stream_min_bytes"] // per_image + 1, c, h, w, *window)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", ["torch", "cs231n"])
 def test_gathers_large_paths(dtype, layout):
     # big enough for the streaming stores (a torch-layout tap of 23x41 fits
-    # the stack buffer of the staged walk, one of 50x50 does not), the
-    # tiled cs231n path with more than one tile of images, and a kernel
-    # wider than the kx range cache
+    # the stack buffer of the staged walk, one of 50x50 does not, and stride
+    # 2 takes the row walk), the tiled cs231n path with more than one tile of
+    # images, and a kernel wider than the kx range cache
     rng = np.random.default_rng(5)
     size = np.dtype(dtype).itemsize
-    for g in [conv_geometry(_batch_past_stream(4, 23, 41, 3, size), 4, 23, 41, 3, 1, 1, 1),
-              conv_geometry(_batch_past_stream(2, 50, 50, 3, size), 2, 50, 50, 3, 1, 1, 1),
+    for g in [_past_stream(size, 4, 23, 41, 3, 1, 1, 1),
+              _past_stream(size, 2, 50, 50, 3, 1, 1, 1),
+              _past_stream(size, 8, 32, 31, 2, 2, (0, 1), 1),
               conv_geometry(2, 2, 3, 90, (1, 70), 1, (0, 4), 1)]:
         x = data(rng, (g.n, g.c, g.h, g.w), dtype)
         check_im2col_col2im(x, g, layout, rng=rng)
