@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _backend
+from . import _backend, _memory
 from . import _numpy_backend as _numpy
 from ._typing import Array, ArrayLike, DTypeLike, IntOrSeq, Padding
 from . import _padding
@@ -155,12 +155,13 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
     x = _native(x)
     shape = check_alloc(_cols_shape(g, layout), x.dtype, "cols")
     if out is None:
-        cols = np.empty(shape, dtype=x.dtype)
+        cols = _memory.empty(shape, x.dtype)
     else:
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x6, cols9 = _views(x, cols, g, layout)
-        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec(), mode, value)
+        _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec(), mode, value,
+                                              fresh=out is None and _memory.fresh(cols.nbytes))
     return cols
 
 

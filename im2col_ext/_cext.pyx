@@ -32,6 +32,7 @@ from im2col_ext._kernels cimport (
     i2c_gather_mode_b1, i2c_gather_mode_b2, i2c_gather_mode_b4, i2c_gather_mode_b8,
     i2c_gather_mode_b16,
     I2C_PAD_ZEROS, I2C_PAD_CONSTANT, I2C_PAD_REFLECT, I2C_PAD_REPLICATE, I2C_PAD_CIRCULAR,
+    I2C_FRESH_COLS,
     i2c_accumulate_f32, i2c_accumulate_f64, i2c_accumulate_i64, i2c_accumulate_u64,
     i2c_accumulate_i8_i64, i2c_accumulate_i16_i64, i2c_accumulate_i32_i64, i2c_accumulate_u8_i64,
     i2c_accumulate_u8_u64, i2c_accumulate_u16_u64, i2c_accumulate_u32_u64,
@@ -270,7 +271,7 @@ PADDING_MODES = {
 }
 
 
-def gather(x6, cols9, spec, mode="zeros", value=None):
+def gather(x6, cols9, spec, mode="zeros", value=None, fresh=False):
     """Fill ``cols9`` (n, c, k0, k1, k2, o0, o1, o2, v) from the image ``x6`` (n, c, s0, s1, s2, v).
 
     ``spec`` is ``(size, kernel, out, stride, low_pad, dilation)``, each a
@@ -278,13 +279,16 @@ def gather(x6, cols9, spec, mode="zeros", value=None):
     arrays share it and are aligned to ``min(itemsize, 8)``.  ``mode`` is a
     key of :data:`PADDING_MODES` (the API has checked that the padding fits
     it); ``value`` the fill of "constant" (a scalar of ``x6.dtype``, default
-    0), whose bytes are written.
+    0), whose bytes are written.  ``fresh``: ``cols9`` was just allocated (its
+    pages are not mapped in yet), which chooses regular stores over streaming
+    ones for channels-first planes (I2C_FRESH_COLS).
     """
     cdef i2c_win w
     cdef void *xp
     cdef void *cp
     cdef const void *vp = NULL
     cdef int cmode = PADDING_MODES[mode]
+    cdef int flags = I2C_FRESH_COLS if fresh else 0
     _fill_win(&w, x6, cols9, spec, &xp, &cp)
     cdef int isz = x6.itemsize
     if cols9.itemsize != isz:
@@ -299,15 +303,20 @@ def gather(x6, cols9, spec, mode="zeros", value=None):
     vp = <const void *>&fbytes[0]
     with nogil:
         if isz == 1:
-            i2c_gather_mode_b1(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
+            i2c_gather_mode_b1(<const void *>xp, <void *>cp, &w, cmode | flags, vp,
+                               _num_threads)
         elif isz == 2:
-            i2c_gather_mode_b2(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
+            i2c_gather_mode_b2(<const void *>xp, <void *>cp, &w, cmode | flags, vp,
+                               _num_threads)
         elif isz == 4:
-            i2c_gather_mode_b4(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
+            i2c_gather_mode_b4(<const void *>xp, <void *>cp, &w, cmode | flags, vp,
+                               _num_threads)
         elif isz == 8:
-            i2c_gather_mode_b8(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
+            i2c_gather_mode_b8(<const void *>xp, <void *>cp, &w, cmode | flags, vp,
+                               _num_threads)
         elif isz == 16:
-            i2c_gather_mode_b16(<const void *>xp, <void *>cp, &w, cmode, vp, _num_threads)
+            i2c_gather_mode_b16(<const void *>xp, <void *>cp, &w, cmode | flags, vp,
+                               _num_threads)
         else:
             with gil:
                 raise TypeError(f"the C gather has no kernel for {isz}-byte items")

@@ -38,6 +38,7 @@ cdef extern from "im2col_ext.h" nogil:
         I2C_PAD_REFLECT
         I2C_PAD_REPLICATE
         I2C_PAD_CIRCULAR
+        I2C_FRESH_COLS
 
     void i2c_gather_mode_b1(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)
     void i2c_gather_mode_b2(const void *x, void *cols, const i2c_win *w, int mode, const void *value, int num_threads)

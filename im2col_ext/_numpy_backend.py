@@ -77,13 +77,14 @@ def _blocks(n, c, plane_bytes):
             yield slice(n0, min(n0 + nb, n)), slice(c0, min(c0 + cb, c))
 
 
-def gather(x6, cols9, spec, mode="zeros", value=None):
+def gather(x6, cols9, spec, mode="zeros", value=None, fresh=False):
     """``cols9[n,c,k0,k1,k2,o0,o1,o2,v] = x6[n,c,i0,i1,i2,v]``, ``i_a = o_a*s_a + k_a*d_a - p_a``.
 
     Outside the image: 0 (``mode="zeros"``), or what padding ``mode`` reads
     there (``value`` for "constant"): the zero-padded gather, then the
     border blocks rewritten from small padded strips
-    (:func:`._padding.gather_padded`).
+    (:func:`._padding.gather_padded`).  ``fresh`` (a new ``cols9``) only
+    guides the C kernels' choice of stores; the result is the same.
     """
     _padding.gather_padded(x6, cols9, spec, mode, value, _gather_zeros)
 

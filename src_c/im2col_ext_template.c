@@ -1031,7 +1031,8 @@ static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w
  * and i2c_gather_mode_*.  Each (n, c) plane is one window-major walk
  * (channels last, i2c_window_major) or a stack of 2-D gathers, one per
  * depth tap k0 and depth position o0, whose depth index `mode` maps.
- *   mode : one of I2C_PAD_*; a constant whose bytes are all zero is zeros
+ *   mode : one of I2C_PAD_*; a constant whose bytes are all zero is zeros;
+ *          with I2C_FRESH_COLS, channels-first planes are not streamed
  *   fill : one element, the constant (read for I2C_PAD_CONSTANT only; may
  *          be NULL for the other modes)
  * The mode is tested per plane and per depth tap only: zeros gathers with
@@ -1047,12 +1048,14 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
     const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
     const int64_t image = w->size[0] * w->size[1] * w->size[2] * w->v;
     const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
-                       planes * (per_plane + image) >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T);
+                       planes * (per_plane + image) >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T) &&
+                       !((mode & I2C_FRESH_COLS) && w->v == 1);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     const int wm = i2c_window_major(w);
     int zeros, plain;
     int64_t p;
     (void)nt;
+    mode &= ~I2C_FRESH_COLS;
     if (mode == I2C_PAD_CONSTANT && i2c_all_zero(fill, sizeof(T)))
         mode = I2C_PAD_ZEROS;
     zeros = mode == I2C_PAD_ZEROS;

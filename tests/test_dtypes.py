@@ -162,9 +162,9 @@ def test_backend_for_names_the_path_taken(monkeypatch, backend):
     for name in ("gather", "accumulate"):
         real = getattr(_numpy_backend, name)
 
-        def spy(*args, _real=real, _name=name):
+        def spy(*args, _real=real, _name=name, **kwargs):
             calls.append(_name)
-            return _real(*args)
+            return _real(*args, **kwargs)
 
         monkeypatch.setattr(_numpy_backend, name, spy)
     rng = np.random.default_rng(4)

@@ -1,0 +1,75 @@
+"""Large results on 2 MiB-aligned mappings with huge pages (im2col_ext._memory), and
+the gathers' stores on fresh pages (I2C_FRESH_COLS): same results, memory released."""
+import gc
+import sys
+
+import numpy as np
+import pytest
+
+import im2col_ext
+from im2col_ext import _memory
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mmap.MADV_HUGEPAGE")
+
+
+def test_small_arrays_are_numpy_arrays():
+    a = _memory.empty((3, 4), np.float32)
+    assert a.shape == (3, 4) and a.dtype == np.float32 and a.flags.owndata
+    assert not _memory.fresh(a.nbytes) and _memory.fresh(_memory.MIN_BYTES)
+
+
+@linux
+def test_large_arrays_start_on_a_huge_page_and_outlive_their_views(monkeypatch):
+    monkeypatch.setattr(_memory, "MIN_BYTES", 1 << 16)
+    a = _memory.empty((300, 70), np.complex128)
+    assert a.shape == (300, 70) and a.dtype == np.complex128 and a.flags.c_contiguous
+    assert a.flags.writeable and not a.flags.owndata
+    assert a.ctypes.data % (2 << 20) == 0
+    a[...] = 1 + 2j
+    v = a[150:]
+    del a
+    gc.collect()
+    v += 1                                        # the mapping lives as long as a view
+    assert v.sum() == 150 * 70 * (2 + 2j)
+    assert _memory.empty((0, 5), np.float64).shape == (0, 5)
+    assert _memory.empty((70000,), object).flags.owndata   # never for objects
+
+
+def _rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+@linux
+def test_mapped_results_are_released():
+    x = np.ones((130, 4, 23, 41))                  # columns of 35 MB: mapped
+    cols = im2col_ext.unfold(x, 3, padding=1)
+    assert _memory.fresh(cols.nbytes) and not cols.flags.owndata
+    del cols
+    gc.collect()
+    before = _rss()
+    for _ in range(10):
+        cols = im2col_ext.unfold(x, 3, padding=1)
+        del cols
+    gc.collect()
+    assert _rss() - before < 60 << 20
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fresh_columns_hold_the_same_bits(dtype):
+    """A new array past MIN_BYTES (fresh pages: regular stores for channels-first
+    planes) against the same call into a warm array (streamed), every layout."""
+    rng = np.random.default_rng(2)
+    n = _memory.MIN_BYTES // (4 * 23 * 41 * 9 * np.dtype(dtype).itemsize) + 1
+    x = rng.standard_normal((n, 4, 23, 41)).astype(dtype)
+    x[0, 0, 0, :3] = (-0.0, np.nan, np.inf)
+    calls = [lambda out=None: im2col_ext.unfold(x, 3, padding=1, out=out),
+             lambda out=None: im2col_ext.unfold(x, 3, padding=((1, 1), (2, 0)), out=out),
+             lambda out=None: im2col_ext.im2col_indices(x, 3, 3, 1, 1, out=out),
+             lambda out=None: im2col_ext.unfold(np.moveaxis(x, 1, -1), 3, padding=1,
+                                                channel_axis=-1, out=out)]
+    for call in calls:
+        fresh = call()
+        assert _memory.fresh(fresh.nbytes)
+        warm = call(np.full_like(fresh, 7))
+        assert fresh.tobytes() == warm.tobytes()
