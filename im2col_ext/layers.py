@@ -83,6 +83,7 @@ def release_buffers() -> None:
     """
     _scratch.release()
 
+
 _ConvCache = namedtuple("_ConvCache", "x wm has_bias win groups dtype w_shape mode",
                         defaults=("zeros",))
 _ConvTCache = namedtuple("_ConvTCache", "x wm has_bias win groups dtype w_shape out_size")
