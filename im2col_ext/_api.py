@@ -171,7 +171,7 @@ def _accumulate(cols, g, layout, out=None):
     cols = _native(cols)
     shape = check_alloc(g.image_shape(), cols.dtype, "output")
     if out is None:
-        x = np.empty(shape, dtype=cols.dtype)
+        x = _memory.empty(shape, cols.dtype)
     else:
         x = _check_out(out, shape, cols.dtype, cols, "cols")
     if cols.size == 0:
@@ -288,7 +288,7 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
     acc, res = _fold_dtypes(cols.dtype, dtype, reduction, policy)
     shape = check_alloc(g.image_shape(), res, "output")
     if out is None:
-        x = np.empty(shape, dtype=res)
+        x = _memory.empty(shape, res)
     else:
         x = _check_out(out, shape, res, cols, "cols",
                        None if res == cols.dtype else f"fold's result type for {cols.dtype} cols")

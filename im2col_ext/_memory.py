@@ -1,4 +1,5 @@
-"""Large result arrays on transparent huge pages.
+"""Large result arrays on transparent huge pages (new columns of the gathers,
+new images of the folds).
 
 A fresh array's pages are mapped in by the kernel at first touch, one fault
 each.  NumPy asks for transparent huge pages (2 MiB, ``madvise``) on large

@@ -73,3 +73,15 @@ def test_fresh_columns_hold_the_same_bits(dtype):
         assert _memory.fresh(fresh.nbytes)
         warm = call(np.full_like(fresh, 7))
         assert fresh.tobytes() == warm.tobytes()
+
+
+@linux
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_large_fold_results_are_mapped_and_exact(reduction):
+    """fold's new images from MIN_BYTES on are mapped too (both of its allocating paths)."""
+    n = _memory.MIN_BYTES // (4 * 64 * 64 * 8) + 1
+    rng = np.random.default_rng(3)
+    cols = rng.standard_normal((n, 4, 64 * 64))             # 1x1 windows: the image itself
+    img = im2col_ext.fold(cols, (64, 64), 1, reduction=reduction)
+    assert _memory.fresh(img.nbytes) and not img.flags.owndata
+    np.testing.assert_array_equal(img, cols.reshape(n, 4, 64, 64))
