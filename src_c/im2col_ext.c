@@ -186,8 +186,13 @@ int i2c_default_num_threads(void)
  * baseline there); elsewhere, or with -DI2C_NO_STREAM, these helpers are
  * plain loops and are never selected.  They store exactly the same bits.
  * ------------------------------------------------------------------------ */
-#if !defined(I2C_NO_STREAM) && (defined(__x86_64__) || defined(_M_X64))
+#if defined(__x86_64__) || defined(_M_X64)
 #include <emmintrin.h>
+#define I2C_HAVE_SSE2 1
+#else
+#define I2C_HAVE_SSE2 0
+#endif
+#if !defined(I2C_NO_STREAM) && I2C_HAVE_SSE2
 #define I2C_HAVE_STREAM 1
 #else
 #define I2C_HAVE_STREAM 0
@@ -429,6 +434,51 @@ static int i2c_window_major(const i2c_win *w)
            w->cs[4] == w->v && w->d[2] == 1;
 }
 
+/* The first and last index i = o*s + k*d - p, k in [0, kn), that lie in
+ * [0, n), through *a and *b; 0 when none does. */
+static int i2c_first_last(int64_t o, int64_t s, int64_t kn, int64_t d, int64_t p, int64_t n,
+                          int64_t *a, int64_t *b)
+{
+    const int64_t base = o * s - p;
+    int64_t k0 = 0, k1 = kn - 1;
+    if (base < 0)
+        k0 = (-base + d - 1) / d;
+    if (base + k1 * d >= n)
+        k1 = base >= n ? -1 : (n - 1 - base) / d;
+    if (k0 > k1)
+        return 0;
+    *a = base + k0 * d;
+    *b = base + k1 * d;
+    return 1;
+}
+
+/* The image rows (i0, i1), numbered f = i0*size1 + i1, that the windows
+ * of window row (o0, o1) reach, on the window-major walk: [*lo, *hi) holds
+ * all of them (0 when there are none), and *later is a row number no
+ * window row after (o0, o1) reaches below (size0*size1 after the last). */
+static int i2c_wm_rows(const i2c_win *w, int64_t o0, int64_t o1, int64_t *lo, int64_t *hi,
+                       int64_t *later)
+{
+    const int64_t n1 = w->size[1];
+    int64_t a0, b0, a1, b1, first0 = o0 * w->s[0] - w->p[0];
+    *later = w->size[0] * n1;
+    if (o1 + 1 < w->o[1]) {   /* (o0, o1 + 1 ..): i0 >= first0, i1 >= next1 */
+        const int64_t next1 = (o1 + 1) * w->s[1] - w->p[1];
+        *later = (first0 > 0 ? first0 : 0) * n1 + (next1 > 0 ? next1 : 0);
+    }
+    if (o0 + 1 < w->o[0]) {   /* (o0 + 1 .., any o1): i0 >= next0 */
+        const int64_t next0 = (o0 + 1) * w->s[0] - w->p[0];
+        if ((next0 > 0 ? next0 : 0) * n1 < *later)
+            *later = (next0 > 0 ? next0 : 0) * n1;
+    }
+    if (!i2c_first_last(o0, w->s[0], w->k[0], w->d[0], w->p[0], w->size[0], &a0, &b0) ||
+        !i2c_first_last(o1, w->s[1], w->k[1], w->d[1], w->p[1], n1, &a1, &b1))
+        return 0;
+    *lo = a0 * n1 + a1;
+    *hi = b0 * n1 + b1 + 1;
+    return 1;
+}
+
 /* ------------------------------------------------------------------------
  * Padding modes of the gathers (issue 11): the source index that padding
  * `mode` reads along an axis of size n.
@@ -609,6 +659,18 @@ static const i2c_b16_t i2c_b16_zero = {0, 0};
 /* Elements of the narrow accumulator's stack tile (col2im_plane_narrow):
  * a band of whole image rows, 8 or 16 KiB. */
 #define I2C_NARROW_TILE 4096
+
+/* Elements of the narrow accumulator's ring of image rows on the
+ * window-major walk (accumulate_wm_narrow): 16 or 32 KiB, in L1. */
+#define I2C_NARROW_RING 8192
+
+#if I2C_HAVE_SSE2
+/* Bytes 0..15 all ones, then 16 zero bytes: loaded at offset 16 - n, the
+ * mask of the first n bytes of a 16-byte vector. */
+static const unsigned char i2c_first_bytes[32] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+#endif
 
 /* float16 (its bits, a uint16_t) -> float, exactly (every half is a
  * float), without _Float16 or F16C: normal numbers re-biased, subnormals

@@ -1565,6 +1565,161 @@ static int FN(col2im_plane_narrow)(const TS *cp, T *xp, const i2c_geom *g, int a
     }
     return 1;
 }
+
+#if I2C_HAVE_SSE2
+/* d[0 .. 16/sizeof(TS)) += the 16 bytes at s, widened to TA, after
+ * `mask` has cleared those past the window row (they add 0).  The only
+ * vector code of the window-major narrow walk; TS of 1 or 2 bytes. */
+static I2C_ALWAYS_INLINE void FN(add16_narrow)(TA *I2C_RESTRICT d, const TS *I2C_RESTRICT s,
+                                              __m128i mask)
+{
+    const __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)s), mask);
+    const __m128i z = _mm_setzero_si128();
+    __m128i lo, hi;
+    __m128i *d0 = (__m128i *)(void *)d, *d1 = (__m128i *)(void *)(d + 16 / (2 * sizeof(TS)));
+    if (sizeof(TS) == 1) {
+        if ((TS)-1 < (TS)0) {
+            lo = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);
+            hi = _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8);
+        } else {
+            lo = _mm_unpacklo_epi8(b, z);
+            hi = _mm_unpackhi_epi8(b, z);
+        }
+        _mm_storeu_si128(d0, _mm_add_epi16(_mm_loadu_si128(d0), lo));
+        _mm_storeu_si128(d1, _mm_add_epi16(_mm_loadu_si128(d1), hi));
+    } else {
+        if ((TS)-1 < (TS)0) {
+            lo = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 16);
+            hi = _mm_srai_epi32(_mm_unpackhi_epi16(b, b), 16);
+        } else {
+            lo = _mm_unpacklo_epi16(b, z);
+            hi = _mm_unpackhi_epi16(b, z);
+        }
+        _mm_storeu_si128(d0, _mm_add_epi32(_mm_loadu_si128(d0), lo));
+        _mm_storeu_si128(d1, _mm_add_epi32(_mm_loadu_si128(d1), hi));
+    }
+}
+#endif
+
+/* Image rows f in [f0, f1) of a plane (f = i0*size1 + i1) from the ring
+ * of accumulate_wm_narrow into x: rows before `filled` were reached by a
+ * window and are widened from their ring row, the others are zeros. */
+static void FN(wm_ring_flush)(const TA *ring, int64_t rowlen, int64_t nring, int64_t f0,
+                              int64_t f1, int64_t filled, T *xp, const i2c_win *w)
+{
+    const int64_t n1 = w->size[1], len = w->size[2] * w->v, margin = w->p[2] * w->v;
+    int64_t f, i;
+    for (f = f0; f < f1; f++) {
+        T *I2C_RESTRICT xr = xp + (f / n1) * w->xs[2] + (f % n1) * w->xs[3];
+        if (f < filled) {
+            const TA *I2C_RESTRICT t = ring + (f % nring) * rowlen + margin;
+            for (i = 0; i < len; i++)
+                xr[i] = (T)t[i];
+        } else {
+            memset(xr, 0, (size_t)len * sizeof(T));
+        }
+    }
+}
+
+/* col2im of one channels-last plane (the conditions of accumulate_wm)
+ * through a ring of image rows in TA.  Windows are visited as in
+ * accumulate_wm, window row (o0, o1) by window row; the ring holds the
+ * image rows (i0, i1), taken in row-major order, from the first one the
+ * current window row reaches; rows before it are done (no later window
+ * reaches them) and are widened into x, or zeroed there when no window
+ * reached them.  Ring rows carry the padding (p2 pixels on the left, the
+ * windows' reach on the right) plus a vector of slack, so every window row
+ * is added whole and padding taps land in the margins, which are dropped.
+ * Window rows of at most 16 bytes are added as one masked 16-byte vector;
+ * the windows of a row are then taken in `nph` interleaved passes (every
+ * nph-th window), so that no add reads a vector still being stored by the
+ * one before it (store-to-load forwarding fails on partial overlaps).
+ * Integer sums are exact in TA (at most I2C_TA_MAX_TAPS taps per pixel)
+ * and modulo 2**64 in T, so the order does not change the result.
+ * Returns 0, writing nothing, when the ring does not fit I2C_NARROW_RING. */
+static int FN(accumulate_wm_narrow)(const TS *cp, T *xp, const i2c_win *w)
+{
+    TA ring[I2C_NARROW_RING];
+    const int64_t v = w->v, n1 = w->size[1], n2 = w->size[2], o2n = w->o[2];
+    const int64_t run = w->k[2] * v, sv = w->s[2] * v;
+    const int64_t reach = (o2n - 1) * w->s[2] + w->k[2];
+    const int64_t lanes = 16 / (int64_t)sizeof(TS);
+    const int64_t rowlen = (reach > w->p[2] + n2 ? reach : w->p[2] + n2) * v + lanes;
+    const int64_t nring = I2C_NARROW_RING / rowlen;
+    const int vec = I2C_HAVE_SSE2 && run * (int64_t)sizeof(TS) <= 16;
+    const int64_t nph = vec ? (lanes + sv - 1) / sv : 1;
+    TA *dst[I2C_SHORT_ROWS];
+    int64_t srco[I2C_SHORT_ROWS];
+    const TS *lim = cp + run;   /* past the last element of the plane's cols */
+    int64_t o0, o1, k0, k1, j, r, i, ph, rows, lo, hi, later, keep;
+    int64_t done = 0, filled = 0;
+#if I2C_HAVE_SSE2
+    __m128i mask = _mm_setzero_si128();
+    if (vec)
+        mask = _mm_loadu_si128((const __m128i *)(const void *)
+                               (i2c_first_bytes + 16 - run * (int64_t)sizeof(TS)));
+#endif
+    if (w->k[0] * w->k[1] * w->k[2] > I2C_TA_MAX_TAPS || w->k[0] * w->k[1] > I2C_SHORT_ROWS ||
+        nring < 1)
+        return 0;
+    /* the rows live at once, [first one kept, last one reached), must fit */
+    for (o0 = 0; o0 < w->o[0]; o0++)
+        for (o1 = 0; o1 < w->o[1]; o1++)
+            if (i2c_wm_rows(w, o0, o1, &lo, &hi, &later) &&
+                hi - (lo < later ? lo : later) > nring)
+                return 0;
+    {
+        const int64_t ext[5] = {w->k[0], w->k[1], w->o[0], w->o[1], o2n};
+        const int64_t str[5] = {w->cs[2], w->cs[3], w->cs[5], w->cs[6], w->cs[7]};
+        for (i = 0; i < 5; i++)
+            if (str[i] > 0)
+                lim += (ext[i] - 1) * str[i];
+    }
+    for (o0 = 0; o0 < w->o[0]; o0++) {
+        for (o1 = 0; o1 < w->o[1]; o1++) {
+            const TS *wrow = cp + o0 * w->cs[5] + o1 * w->cs[6];
+            if (!i2c_wm_rows(w, o0, o1, &lo, &hi, &later))
+                continue;
+            /* rows no window row from here on reaches are done */
+            keep = lo < later ? lo : later;
+            FN(wm_ring_flush)(ring, rowlen, nring, done, keep, filled, xp, w);
+            done = keep;
+            for (i = filled > done ? filled : done; i < hi; i++)
+                memset(ring + (i % nring) * rowlen, 0, (size_t)rowlen * sizeof(TA));
+            if (hi > filled)
+                filled = hi;
+            /* the table of the rows (k0, k1) inside the image */
+            for (k0 = 0, rows = 0; k0 < w->k[0]; k0++) {
+                const int64_t i0 = o0 * w->s[0] + k0 * w->d[0] - w->p[0];
+                for (k1 = 0; k1 < w->k[1]; k1++) {
+                    const int64_t i1 = o1 * w->s[1] + k1 * w->d[1] - w->p[1];
+                    if (i0 < 0 || i0 >= w->size[0] || i1 < 0 || i1 >= n1)
+                        continue;
+                    dst[rows] = ring + ((i0 * n1 + i1) % nring) * rowlen;
+                    srco[rows++] = k0 * w->cs[2] + k1 * w->cs[3];
+                }
+            }
+            for (r = 0; r < rows; r++) {
+                for (ph = 0; ph < nph; ph++) {
+                    TA *I2C_RESTRICT d = dst[r] + ph * sv;
+                    const TS *I2C_RESTRICT src = wrow + srco[r] + ph * w->cs[7];
+                    for (j = ph; j < o2n; j += nph, d += nph * sv, src += nph * w->cs[7]) {
+#if I2C_HAVE_SSE2
+                        if (vec && src + lanes <= lim) {
+                            FN(add16_narrow)(d, src, mask);
+                            continue;
+                        }
+#endif
+                        for (i = 0; i < run; i++)
+                            d[i] = (TA)(d[i] + (TA)src[i]);
+                    }
+                }
+            }
+        }
+    }
+    FN(wm_ring_flush)(ring, rowlen, nring, done, w->size[0] * n1, filled, xp, w);
+    return 1;
+}
 #endif /* TA */
 
 /* col2im of one 2-D plane: the narrow accumulator when the pair has one
@@ -1660,6 +1815,10 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
         cp = cols + ni * w->cs[0] + ci * w->cs[1];
         xp = x + ni * w->xs[0] + ci * w->xs[1];
         if (wm) {
+#ifdef TA
+            if (FN(accumulate_wm_narrow)(cp, xp, w))
+                continue;
+#endif
             FN(accumulate_wm)(cp, xp, w);
             continue;
         }

@@ -18,6 +18,7 @@ import pytest
 import im2col_ext
 from im2col_ext import _backend
 
+import reference_nd as ref_nd
 import reference_padding as ref
 
 pytestmark = pytest.mark.c_only
@@ -283,3 +284,76 @@ def test_integer_col2im_course_layouts(dtype):
         c, n = _both(lambda: im2col_ext.col2im(cols, x_shape, 3, padding=1, layout=layout,
                                                dtype=np.int64))
         assert _bits_equal(c, n)
+
+
+# --------------------------------------------------------------------------
+# fold: channels-last 8/16-bit columns through the narrow ring of image rows
+# (accumulate_wm_narrow: window rows of up to 16 bytes added as one masked
+# vector, windows in interleaved passes, rows widened into the image once no
+# later window row reaches them)
+# --------------------------------------------------------------------------
+
+# (size, kernel, stride, dilation, padding): 1-, 2- and 3-D; low padding and
+# dilation along the first axes (window rows then reach image rows out of
+# order: a row may be reached again after a later one was started); strides
+# over the kernel (rows no window reaches must come out zero); window rows of
+# 2 to 36 bytes around the 16-byte vector
+RING_GEOMS = [
+    ((9,), (3,), 1, 1, 1), ((10,), (2,), 3, 1, 0), ((7,), (5,), 2, 1, ((4, 1),)),
+    ((6, 7), (3, 3), 1, 1, 1), ((5, 8), (1, 2), (3, 1), 1, 0), ((6, 5), (2, 3), 2, (2, 1), 2),
+    ((8, 3, 6), (2, 1, 3), (1, 1, 2), (2, 1, 1), (1, 0, 2)),
+    ((4, 5, 6), (3, 2, 2), (2, 1, 1), (1, 2, 1), ((2, 0), (1, 1), (0, 1))),
+    ((3, 4, 5), (1, 3, 3), (3, 2, 1), 1, (0, 2, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i1", "u2", "i2", "b1"])
+@pytest.mark.parametrize("channels", [1, 2, 3, 6])
+@pytest.mark.parametrize("geom", RING_GEOMS, ids=[str(g[0]) + str(g[1]) for g in RING_GEOMS])
+def test_integer_fold_channels_last_ring(geom, channels, dtype):
+    size, kernel, stride, dilation, padding = geom
+    rng = np.random.default_rng(channels * 7 + len(size))
+    kw = dict(stride=stride, dilation=dilation, padding=padding, channel_axis=-1)
+    x = np.zeros((3,) + size + (channels,), dtype)
+    cols = im2col_ext.unfold(x, kernel, **kw)
+    cols = _data(rng, cols.shape, dtype) if dtype != "b1" else rng.random(cols.shape) < 0.5
+    # a strided view of the columns too: the vector loads stop at its end
+    views = [cols, np.ascontiguousarray(cols[::-1])[::-1]]
+    for y in views:
+        y0 = y.copy()
+        c, n = _both(lambda: im2col_ext.fold(y, size, kernel, **kw))
+        assert _bits_equal(c, n)
+        acc = np.uint64 if dtype[0] in "ub" else np.int64
+        expect = ref_nd.fold(y.astype(acc), size, kernel, **kw)
+        np.testing.assert_array_equal(c, expect)
+        np.testing.assert_array_equal(y, y0)
+
+
+@pytest.mark.parametrize("dtype, fill, kernel", [
+    ("u1", 255, (16, 16)), ("u1", 255, (1, 257)), ("u1", 255, (2, 129)),     # 256, 257, 258 taps
+    ("i1", -128, (16, 16)), ("i1", 127, (4, 4)), ("u2", 65535, (3, 3)), ("i2", -32768, (5, 5)),
+])
+def test_integer_fold_channels_last_ring_limits(dtype, fill, kernel):
+    """Channels last at the narrow accumulator's tap limit and past it (the wide walk)."""
+    size = (20, 280)
+    pad = tuple(k - 1 for k in kernel)
+    x = np.full((1,) + size + (2,), fill, dtype=dtype)
+    cols = _under("c", lambda: im2col_ext.unfold(x, kernel, padding=pad, channel_axis=-1))
+    c, n = _both(lambda: im2col_ext.fold(cols, size, kernel, padding=pad, channel_axis=-1))
+    assert _bits_equal(c, n)
+    assert (c == int(fill) * kernel[0] * kernel[1]).all()
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i2"])
+def test_integer_fold_channels_last_rows_over_the_ring(dtype):
+    """Image rows too long for the ring (8192 elements) take the wide walk: same bits."""
+    rng = np.random.default_rng(3)
+    size = (4, 3000)
+    for kernel, channels in [((3, 3), 3), ((5, 1), 2)]:
+        cols = im2col_ext.unfold(_data(rng, (2,) + size + (channels,), dtype), kernel,
+                                 padding=1, channel_axis=-1)
+        c, n = _both(lambda: im2col_ext.fold(cols, size, kernel, padding=1, channel_axis=-1))
+        assert _bits_equal(c, n)
+        acc = np.uint64 if dtype[0] == "u" else np.int64
+        np.testing.assert_array_equal(
+            c, ref_nd.fold(cols.astype(acc), size, kernel, padding=1, channel_axis=-1))
