@@ -318,6 +318,40 @@ static void i2c_stream_zero_f32(float *dst, int64_t cnt)
 #endif
 }
 
+/* Bytes of a window row (k2*v elements) from which the window-major
+ * gather streams its runs when it streams at all (I2C_STREAM_MIN_BYTES):
+ * runs of adjacent windows continue each other in cols, so long runs fill
+ * whole lines; short ones would be 4-byte stores at 9-byte steps. */
+#define I2C_STREAM_MIN_RUN 64
+
+/* memcpy(dst, src, n) with non-temporal stores: 16-byte stores from the
+ * first 16-byte boundary of dst, 4-byte ones around them, bytes at a dst
+ * not 4-byte aligned with plain stores.  dst and src do not overlap. */
+static void i2c_stream_run(void *I2C_RESTRICT dst, const void *I2C_RESTRICT src, size_t n)
+{
+#if I2C_HAVE_STREAM
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    int bits;
+    for (; n > 0 && ((uintptr_t)d & 3) != 0; n--)
+        *d++ = *s++;
+    for (; n >= 4 && ((uintptr_t)d & 15) != 0; n -= 4, d += 4, s += 4) {
+        memcpy(&bits, s, 4);
+        _mm_stream_si32((int *)(void *)d, bits);
+    }
+    for (; n >= 16; n -= 16, d += 16, s += 16)
+        _mm_stream_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)s));
+    for (; n >= 4; n -= 4, d += 4, s += 4) {
+        memcpy(&bits, s, 4);
+        _mm_stream_si32((int *)(void *)d, bits);
+    }
+    for (; n > 0; n--)
+        *d++ = *s++;
+#else
+    memcpy(dst, src, n);
+#endif
+}
+
 /* Make this thread's streaming stores visible before the parallel region
  * (or the call) ends. */
 static void i2c_stream_fence(void)

@@ -107,6 +107,33 @@ def test_mode_gather_streaming_and_strided(mode, dtype):
     assert _bits_equal(c, n)
 
 
+@pytest.mark.parametrize("mode", ["zeros"] + MODES)
+@pytest.mark.parametrize("dtype, channels, kernel, size", [
+    ("u1", 13, (3, 5), (30, 33)),        # 65-byte window rows: byte-wise heads and tails
+    ("f8", 8, (3, 3, 3), (6, 20, 21)),   # 192-byte rows, 3-D
+    ("f4", 16, (5,), (3001,)),           # 320-byte rows, 1-D
+    ("f8", 4, (3, 3), (40, 41)),         # 96-byte rows: the short-row walk, streamed
+])
+def test_channels_last_gather_streamed(mode, dtype, channels, kernel, size):
+    """Channels-last columns over the streaming threshold, into a warm array
+    (streaming stores: rows inside the image straight from it, rows with
+    padding assembled first): the NumPy twin's bits, every mode."""
+    cext = pytest.importorskip("im2col_ext._cext")
+    stream = cext.build_info["stream_min_bytes"]
+    rng = np.random.default_rng(len(size) * channels)
+    item = np.dtype(dtype).itemsize
+    per_image = int(np.prod(size)) * channels * item * (int(np.prod(kernel)) + 1)
+    x = _data(rng, (stream // per_image + 1,) + size + (channels,), dtype)
+    kw = dict(padding=tuple(k // 2 for k in kernel), padding_mode=mode, channel_axis=-1)
+    if mode == "constant":
+        kw["value"] = 3
+    expect = _under("numpy", lambda: im2col_ext.unfold(x, kernel, **kw))
+    assert expect.nbytes + x.nbytes >= stream
+    out = np.full_like(expect, 7)
+    got = _under("c", lambda: im2col_ext.unfold(x, kernel, out=out, **kw))
+    assert got is out and _bits_equal(got, expect)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_mode_gather_every_layout(mode):
     rng = np.random.default_rng(3)
