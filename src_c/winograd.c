@@ -46,6 +46,17 @@ static int wino_threads(int num_threads, int64_t units, int64_t per_unit)
 #endif
 }
 
+/* The columns [*ja, *jb) of a run of len columns from column q0 that lie
+ * inside a row of w columns (*ja == *jb when none does). */
+static void wino_span(int64_t q0, int64_t len, int64_t w, int64_t *ja, int64_t *jb)
+{
+    int64_t a = q0 < 0 ? -q0 : 0, b = w - q0 < len ? w - q0 : len;
+    if (a > len)
+        a = len;
+    *ja = a;
+    *jb = b > a ? b : a;
+}
+
 #define T float
 #define FN(f) f##_f32
 #include "winograd_template.c"

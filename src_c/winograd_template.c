@@ -19,21 +19,20 @@
 static void FN(wino_load_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
                                int64_t len, T r[4][2 * WINO_CHUNK + 2])
 {
-    int64_t i, j;
+    int64_t i, ja, jb;
     for (i = 0; i < 4; i++) {
         const int64_t row = r0 + i;
         if (row < 0 || row >= h) {
             memset(r[i], 0, (size_t)len * sizeof(T));
             continue;
         }
-        if (q0 >= 0 && q0 + len <= w) {
-            memcpy(r[i], plane + row * w + q0, (size_t)len * sizeof(T));
-            continue;
-        }
-        for (j = 0; j < len; j++) {
-            const int64_t q = q0 + j;
-            r[i][j] = (q >= 0 && q < w) ? plane[row * w + q] : (T)0;
-        }
+        /* zeros, the columns [ja, jb) inside the plane, zeros (block copies:
+         * the element-wise loop with its bounds test took a third of the
+         * transform, and its scalar stores stalled the vector loads after) */
+        wino_span(q0, len, w, &ja, &jb);
+        memset(r[i], 0, (size_t)ja * sizeof(T));
+        memcpy(r[i] + ja, plane + row * w + q0 + ja, (size_t)(jb - ja) * sizeof(T));
+        memset(r[i] + jb, 0, (size_t)(len - jb) * sizeof(T));
     }
 }
 
@@ -48,7 +47,7 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
         const T *plane = x + u * g->h * g->w;   /* x[n, ch]: planes in (n, c) order */
-        T r[4][2 * WINO_CHUNK + 2], e[WINO_CHUNK + 1], o[WINO_CHUNK + 1];
+        T r[4][2 * WINO_CHUNK + 2];
         int64_t ty, tx0, t, q, k;
         for (ty = 0; ty < g->th; ty++) {
             for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
@@ -64,20 +63,17 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
                     r[3][q] = d1 - d3;
                 }
                 for (k = 0; k < 4; k++) {
-                    /* row k of tile t is e[t], o[t], e[t+1], o[t+1]; V row k = that times B */
+                    /* row k of tile t is rk[2t .. 2t+3]; V row k = that times B */
                     T *I2C_WINO_RESTRICT v0 = out + (4 * k + 0) * cp;
                     T *I2C_WINO_RESTRICT v1 = out + (4 * k + 1) * cp;
                     T *I2C_WINO_RESTRICT v2 = out + (4 * k + 2) * cp;
                     T *I2C_WINO_RESTRICT v3 = out + (4 * k + 3) * cp;
-                    for (t = 0; t <= cnt; t++) {
-                        e[t] = r[k][2 * t];
-                        o[t] = r[k][2 * t + 1];
-                    }
+                    const T *I2C_WINO_RESTRICT rk = r[k];
                     for (t = 0; t < cnt; t++) {
-                        v0[t] = e[t] - e[t + 1];
-                        v1[t] = o[t] + e[t + 1];
-                        v2[t] = e[t + 1] - o[t];
-                        v3[t] = o[t] - o[t + 1];
+                        v0[t] = rk[2 * t] - rk[2 * t + 2];
+                        v1[t] = rk[2 * t + 1] + rk[2 * t + 2];
+                        v2[t] = rk[2 * t + 2] - rk[2 * t + 1];
+                        v3[t] = rk[2 * t + 1] - rk[2 * t + 3];
                     }
                 }
             }
@@ -199,7 +195,7 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
         const int64_t ch = u % c, n = u / c;
         T *plane = dx + u * h * w;
         T acc[4][2 * WINO_CHUNK + 2];
-        T d0[WINO_CHUNK + 1], d1[WINO_CHUNK + 1], d2[WINO_CHUNK + 1], d3[WINO_CHUNK + 1];
+        T tr[4][WINO_CHUNK];
         int64_t ty, tx0, t, k;
         memset(plane, 0, (size_t)(h * w) * sizeof(T));
         for (ty = 0; ty < g->th; ty++) {
@@ -209,43 +205,44 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
                 const int64_t q0 = 2 * tx0 - g->pw, len = 2 * cnt + 2;
                 const T *in = dv + ch * p + n * per_image + ty * g->tw + tx0;
                 const T *vk[16];
-                int64_t i, j, a;
+                int64_t i, j, a, ja, jb;
                 for (k = 0; k < 16; k++)
                     vk[k] = in + k * cp;
                 for (a = 0; a < 4; a++) {
                     /* row a of t = B dV, then d = t B^T; tile t adds d[a][0..3] at
                      * columns 2t .. 2t+3 of acc[a]: the even columns get d0 of tile t
-                     * and d2 of tile t-1, the odd ones d1 of t and d3 of t-1. */
-                    for (t = 0; t < cnt; t++) {
-                        T t0, t1, t2, t3;
-                        if (a == 0) {
-                            t0 = vk[0][t]; t1 = vk[1][t]; t2 = vk[2][t]; t3 = vk[3][t];
-                        } else if (a == 1) {
-                            t0 = vk[4][t] - vk[8][t] + vk[12][t];
-                            t1 = vk[5][t] - vk[9][t] + vk[13][t];
-                            t2 = vk[6][t] - vk[10][t] + vk[14][t];
-                            t3 = vk[7][t] - vk[11][t] + vk[15][t];
-                        } else if (a == 2) {
-                            t0 = vk[4][t] + vk[8][t] - vk[0][t];
-                            t1 = vk[5][t] + vk[9][t] - vk[1][t];
-                            t2 = vk[6][t] + vk[10][t] - vk[2][t];
-                            t3 = vk[7][t] + vk[11][t] - vk[3][t];
-                        } else {
-                            t0 = -vk[12][t]; t1 = -vk[13][t]; t2 = -vk[14][t]; t3 = -vk[15][t];
-                        }
-                        d0[t] = t0;
-                        d1[t] = t1 - t2 + t3;
-                        d2[t + 1] = t1 + t2 - t0;
-                        d3[t + 1] = -t3;
+                     * and d2 of tile t-1, the odd ones d1 of t and d3 of t-1.  Row a
+                     * of t is computed for the whole chunk first, column j in
+                     * tr[j] (loops without a branch inside, which vectorise). */
+                    const T *I2C_WINO_RESTRICT t0 = tr[0], *I2C_WINO_RESTRICT t1 = tr[1];
+                    const T *I2C_WINO_RESTRICT t2 = tr[2], *I2C_WINO_RESTRICT t3 = tr[3];
+                    T *I2C_WINO_RESTRICT ac = acc[a];
+                    for (j = 0; j < 4; j++) {
+                        const T *I2C_WINO_RESTRICT x0 = vk[j], *I2C_WINO_RESTRICT x4 = vk[4 + j];
+                        const T *I2C_WINO_RESTRICT x8 = vk[8 + j], *I2C_WINO_RESTRICT x12 = vk[12 + j];
+                        T *I2C_WINO_RESTRICT o = tr[j];
+                        if (a == 0)
+                            for (t = 0; t < cnt; t++)
+                                o[t] = x0[t];
+                        else if (a == 1)
+                            for (t = 0; t < cnt; t++)
+                                o[t] = x4[t] - x8[t] + x12[t];
+                        else if (a == 2)
+                            for (t = 0; t < cnt; t++)
+                                o[t] = x4[t] + x8[t] - x0[t];
+                        else
+                            for (t = 0; t < cnt; t++)
+                                o[t] = -x12[t];
                     }
-                    acc[a][0] = d0[0];
-                    acc[a][1] = d1[0];
+                    /* d0 = t0, d1 = t1 - t2 + t3, d2 = t1 + t2 - t0, d3 = -t3 */
+                    ac[0] = t0[0];
+                    ac[1] = t1[0] - t2[0] + t3[0];
                     for (t = 1; t < cnt; t++) {
-                        acc[a][2 * t] = d0[t] + d2[t];
-                        acc[a][2 * t + 1] = d1[t] + d3[t];
+                        ac[2 * t] = t0[t] + (t1[t - 1] + t2[t - 1] - t0[t - 1]);
+                        ac[2 * t + 1] = (t1[t] - t2[t] + t3[t]) + -t3[t - 1];
                     }
-                    acc[a][2 * cnt] = d2[cnt];
-                    acc[a][2 * cnt + 1] = d3[cnt];
+                    ac[2 * cnt] = t1[cnt - 1] + t2[cnt - 1] - t0[cnt - 1];
+                    ac[2 * cnt + 1] = -t3[cnt - 1];
                 }
                 /* add the chunk's 4 x len block into the plane */
                 for (i = 0; i < 4; i++) {
@@ -253,17 +250,10 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
                     T *dst;
                     if (row < 0 || row >= h)
                         continue;
-                    dst = plane + row * w;
-                    if (q0 >= 0 && q0 + len <= w) {
-                        for (j = 0; j < len; j++)
-                            dst[q0 + j] += acc[i][j];
-                    } else {
-                        for (j = 0; j < len; j++) {
-                            const int64_t q = q0 + j;
-                            if (q >= 0 && q < w)
-                                dst[q] += acc[i][j];
-                        }
-                    }
+                    dst = plane + row * w + q0;
+                    wino_span(q0, len, w, &ja, &jb);
+                    for (j = ja; j < jb; j++)
+                        dst[j] += acc[i][j];
                 }
             }
         }
