@@ -25,6 +25,15 @@
 #define I2C_WINO_RESTRICT __restrict__
 #endif
 
+/* Inlined into every caller, so that its constant arguments fold. */
+#if defined(_MSC_VER)
+#define I2C_WINO_INLINE __forceinline
+#elif defined(__GNUC__)
+#define I2C_WINO_INLINE inline __attribute__((always_inline))
+#else
+#define I2C_WINO_INLINE inline
+#endif
+
 /* Tiles a kernel transforms at a time (see winograd_template.c). */
 #define WINO_CHUNK 64
 

@@ -16,23 +16,35 @@
 
 /* Row i (0..3) of the padded input of tile row ty, columns 2*tx0 - pw ..
  * 2*(tx0 + cnt) - pw + 1, into r (zeros outside the plane). */
-static void FN(wino_load_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
-                               int64_t len, T r[4][2 * WINO_CHUNK + 2])
+/* B^T applied to rows r0 .. r0+3 of the zero-padded plane, columns q0 ..
+ * q0 + len - 1, into r: r[0] = d0 - d2, r[1] = d1 + d2, r[2] = d2 - d1,
+ * r[3] = d1 - d3.  The rows are read in place (a row outside the plane
+ * reads a row of zeros), so no padded copy is made: copying each row
+ * (memcpy calls of 30 elements) cost 7% of a convolution. */
+static void FN(wino_bt_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
+                             int64_t len, T r[4][2 * WINO_CHUNK + 2])
 {
-    int64_t i, ja, jb;
+    static const T zeros[2 * WINO_CHUNK + 2];
+    const T *src[4];
+    int64_t i, q, ja, jb;
+    wino_span(q0, len, w, &ja, &jb);
     for (i = 0; i < 4; i++) {
         const int64_t row = r0 + i;
-        if (row < 0 || row >= h) {
-            memset(r[i], 0, (size_t)len * sizeof(T));
-            continue;
-        }
-        /* zeros, the columns [ja, jb) inside the plane, zeros (block copies:
-         * the element-wise loop with its bounds test took a third of the
-         * transform, and its scalar stores stalled the vector loads after) */
-        wino_span(q0, len, w, &ja, &jb);
+        src[i] = row >= 0 && row < h ? plane + row * w + q0 + ja : zeros;
         memset(r[i], 0, (size_t)ja * sizeof(T));
-        memcpy(r[i] + ja, plane + row * w + q0 + ja, (size_t)(jb - ja) * sizeof(T));
         memset(r[i] + jb, 0, (size_t)(len - jb) * sizeof(T));
+    }
+    {
+        const T *I2C_WINO_RESTRICT d0 = src[0], *I2C_WINO_RESTRICT d1 = src[1];
+        const T *I2C_WINO_RESTRICT d2 = src[2], *I2C_WINO_RESTRICT d3 = src[3];
+        T *I2C_WINO_RESTRICT o0 = r[0] + ja, *I2C_WINO_RESTRICT o1 = r[1] + ja;
+        T *I2C_WINO_RESTRICT o2 = r[2] + ja, *I2C_WINO_RESTRICT o3 = r[3] + ja;
+        for (q = 0; q < jb - ja; q++) {
+            o0[q] = d0[q] - d2[q];
+            o1[q] = d1[q] + d2[q];
+            o2[q] = d2[q] - d1[q];
+            o3[q] = d1[q] - d3[q];
+        }
     }
 }
 
@@ -48,20 +60,13 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
         const int64_t ch = u % c, n = u / c;
         const T *plane = x + u * g->h * g->w;   /* x[n, ch]: planes in (n, c) order */
         T r[4][2 * WINO_CHUNK + 2];
-        int64_t ty, tx0, t, q, k;
+        int64_t ty, tx0, t, k;
         for (ty = 0; ty < g->th; ty++) {
             for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
                 const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
                 const int64_t len = 2 * cnt + 2;
                 T *out = tiles + ch * p + n * per_image + ty * g->tw + tx0;
-                FN(wino_load_rows)(plane, g->h, g->w, 2 * ty - g->ph, 2 * tx0 - g->pw, len, r);
-                for (q = 0; q < len; q++) {        /* B^T on the 4 rows, column by column */
-                    const T d0 = r[0][q], d1 = r[1][q], d2 = r[2][q], d3 = r[3][q];
-                    r[0][q] = d0 - d2;
-                    r[1][q] = d1 + d2;
-                    r[2][q] = d2 - d1;
-                    r[3][q] = d1 - d3;
-                }
+                FN(wino_bt_rows)(plane, g->h, g->w, 2 * ty - g->ph, 2 * tx0 - g->pw, len, r);
                 for (k = 0; k < 4; k++) {
                     /* row k of tile t is rk[2t .. 2t+3]; V row k = that times B */
                     T *I2C_WINO_RESTRICT v0 = out + (4 * k + 0) * cp;
@@ -93,8 +98,8 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
         const int64_t ch = u % c, n = u / c;
         T *plane = y + u * oh * ow;
         const T b = bias ? bias[ch] : (T)0;
-        T rows[2][2 * WINO_CHUNK];
-        int64_t ty, tx0, t, k;
+        T rows[2][2 * WINO_CHUNK], sa[2][4][WINO_CHUNK];
+        int64_t ty, tx0, t, k, j;
         for (ty = 0; ty < g->th; ty++) {
             const int64_t oy = 2 * ty;
             for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
@@ -105,23 +110,27 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
                 const int direct = len == 2 * cnt && oy + 1 < oh;
                 T *I2C_WINO_RESTRICT r0 = direct ? plane + oy * ow + ox : rows[0];
                 T *I2C_WINO_RESTRICT r1 = direct ? plane + (oy + 1) * ow + ox : rows[1];
-                const T *mk[16];
-                for (k = 0; k < 16; k++)
-                    mk[k] = in + k * cp;
-                for (t = 0; t < cnt; t++) {
-                    /* s = A^T M (rows 0, 1; columns 0..3), then Y = s A */
-                    const T s00 = mk[0][t] + mk[4][t] + mk[8][t];
-                    const T s01 = mk[1][t] + mk[5][t] + mk[9][t];
-                    const T s02 = mk[2][t] + mk[6][t] + mk[10][t];
-                    const T s03 = mk[3][t] + mk[7][t] + mk[11][t];
-                    const T s10 = mk[4][t] - mk[8][t] - mk[12][t];
-                    const T s11 = mk[5][t] - mk[9][t] - mk[13][t];
-                    const T s12 = mk[6][t] - mk[10][t] - mk[14][t];
-                    const T s13 = mk[7][t] - mk[11][t] - mk[15][t];
-                    r0[2 * t] = s00 + s01 + s02 + b;
-                    r0[2 * t + 1] = s01 - s02 - s03 + b;
-                    r1[2 * t] = s10 + s11 + s12 + b;
-                    r1[2 * t + 1] = s11 - s12 - s13 + b;
+                /* s = A^T M (rows 0, 1; columns 0..3) for the whole chunk, in a
+                 * loop over 16 restrict streams, then Y = s A with the
+                 * interleaved stores (one loop doing both, through an array
+                 * of pointers, stayed scalar) */
+                for (j = 0; j < 4; j++) {
+                    const T *I2C_WINO_RESTRICT m0 = in + j * cp, *I2C_WINO_RESTRICT m4 = m0 + 4 * cp;
+                    const T *I2C_WINO_RESTRICT m8 = m0 + 8 * cp, *I2C_WINO_RESTRICT m12 = m0 + 12 * cp;
+                    T *I2C_WINO_RESTRICT s0 = sa[0][j], *I2C_WINO_RESTRICT s1 = sa[1][j];
+                    for (t = 0; t < cnt; t++) {
+                        s0[t] = m0[t] + m4[t] + m8[t];
+                        s1[t] = m4[t] - m8[t] - m12[t];
+                    }
+                }
+                for (k = 0; k < 2; k++) {
+                    const T *I2C_WINO_RESTRICT s0 = sa[k][0], *I2C_WINO_RESTRICT s1 = sa[k][1];
+                    const T *I2C_WINO_RESTRICT s2 = sa[k][2], *I2C_WINO_RESTRICT s3 = sa[k][3];
+                    T *I2C_WINO_RESTRICT rk = k == 0 ? r0 : r1;
+                    for (t = 0; t < cnt; t++) {
+                        rk[2 * t] = s0[t] + s1[t] + s2[t] + b;
+                        rk[2 * t + 1] = s1[t] - s2[t] - s3[t] + b;
+                    }
                 }
                 if (!direct) {
                     memcpy(plane + oy * ow + ox, rows[0], (size_t)len * sizeof(T));
@@ -130,6 +139,28 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
                 }
             }
         }
+    }
+}
+
+/* One row of dM = (A dY) A^T for cnt tiles: with the row of A dY
+ * r_j = a*e0j + b*e1j (a in {0, 1}, b in {-1, 0, 1}; e0, e1 the two rows
+ * of dY, columns 2t + j), dM's row is r0, r0 + r1, r0 - r1, -r1. */
+static I2C_WINO_INLINE void FN(wino_dm_row)(const T *I2C_WINO_RESTRICT q0,
+                                            const T *I2C_WINO_RESTRICT q1, int64_t cnt,
+                                            int a, int b, T *I2C_WINO_RESTRICT v0,
+                                            T *I2C_WINO_RESTRICT v1, T *I2C_WINO_RESTRICT v2,
+                                            T *I2C_WINO_RESTRICT v3)
+{
+    int64_t t;
+    for (t = 0; t < cnt; t++) {
+        const T e00 = q0[2 * t], e01 = q0[2 * t + 1];
+        const T e10 = q1[2 * t], e11 = q1[2 * t + 1];
+        const T r0 = a == 0 ? -e10 : b == 0 ? e00 : b > 0 ? e00 + e10 : e00 - e10;
+        const T r1 = a == 0 ? -e11 : b == 0 ? e01 : b > 0 ? e01 + e11 : e01 - e11;
+        v0[t] = r0;
+        v1[t] = r0 + r1;
+        v2[t] = r0 - r1;
+        v3[t] = -r1;
     }
 }
 
@@ -145,7 +176,7 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
         const int64_t ch = u % c, n = u / c;
         const T *plane = dy + u * oh * ow;
         T rows[2][2 * WINO_CHUNK];
-        int64_t ty, tx0, t, k;
+        int64_t ty, tx0;
         for (ty = 0; ty < g->th; ty++) {
             const int64_t oy = 2 * ty;
             for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
@@ -154,7 +185,6 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
                 const int64_t len = ow - ox < 2 * cnt ? ow - ox : 2 * cnt;
                 T *out = dm + ch * p + n * per_image + ty * g->tw + tx0;
                 const T *q0 = plane + oy * ow + ox, *q1 = plane + (oy + 1) * ow + ox;
-                T *I2C_WINO_RESTRICT v[16];
                 if (len < 2 * cnt || oy + 1 >= oh) {
                     memset(rows, 0, sizeof(rows));
                     memcpy(rows[0], q0, (size_t)len * sizeof(T));
@@ -163,21 +193,17 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
                     q0 = rows[0];
                     q1 = rows[1];
                 }
-                for (k = 0; k < 16; k++)
-                    v[k] = out + k * cp;
-                for (t = 0; t < cnt; t++) {
-                    const T e00 = q0[2 * t], e01 = q0[2 * t + 1];
-                    const T e10 = q1[2 * t], e11 = q1[2 * t + 1];
-                    /* r = A dY (4x2), dM = r A^T */
-                    const T r00 = e00, r01 = e01;
-                    const T r10 = e00 + e10, r11 = e01 + e11;
-                    const T r20 = e00 - e10, r21 = e01 - e11;
-                    const T r30 = -e10, r31 = -e11;
-                    v[0][t] = r00;  v[1][t] = r00 + r01;  v[2][t] = r00 - r01;  v[3][t] = -r01;
-                    v[4][t] = r10;  v[5][t] = r10 + r11;  v[6][t] = r10 - r11;  v[7][t] = -r11;
-                    v[8][t] = r20;  v[9][t] = r20 + r21;  v[10][t] = r20 - r21; v[11][t] = -r21;
-                    v[12][t] = r30; v[13][t] = r30 + r31; v[14][t] = r30 - r31; v[15][t] = -r31;
-                }
+                /* r = A dY (4x2), dM = r A^T; row i of dM is written by
+                 * wino_dm_row, four rows of 16 distinct restrict pointers
+                 * (through an array of pointers the compiler assumed they
+                 * might alias and kept the loop scalar) */
+                FN(wino_dm_row)(q0, q1, cnt, 1, 0, out, out + cp, out + 2 * cp, out + 3 * cp);
+                FN(wino_dm_row)(q0, q1, cnt, 1, 1, out + 4 * cp, out + 5 * cp, out + 6 * cp,
+                                out + 7 * cp);
+                FN(wino_dm_row)(q0, q1, cnt, 1, -1, out + 8 * cp, out + 9 * cp, out + 10 * cp,
+                                out + 11 * cp);
+                FN(wino_dm_row)(q0, q1, cnt, 0, -1, out + 12 * cp, out + 13 * cp, out + 14 * cp,
+                                out + 15 * cp);
             }
         }
     }
