@@ -1202,10 +1202,23 @@ static void FN(phase_split)(const T *xp, const i2c_geom *g, int add, T *buf)
         memset(buf, 0, (size_t)(sw * ph_elems) * sizeof(T));
         return;
     }
-    for (r = 0; r < sw; r++)
-        for (iy = 0; iy < g->h; iy++)
+    for (iy = 0; iy < g->h; iy++) {
+        const T *I2C_RESTRICT xrow = xp + iy * g->xs[2];
+        T *I2C_RESTRICT brow = buf + iy * wq;
+        if (sw == 2 && g->xs[3] == 1) {   /* as in phase_join */
+            T *I2C_RESTRICT b1 = brow + ph_elems;
+            for (j = 0; j < g->w / 2; j++) {
+                brow[j] = xrow[2 * j];
+                b1[j] = xrow[2 * j + 1];
+            }
+            if (g->w % 2)
+                brow[wq - 1] = xrow[g->w - 1];
+            continue;
+        }
+        for (r = 0; r < sw; r++)
             for (j = 0; j * sw + r < g->w; j++)
-                buf[r * ph_elems + iy * wq + j] = xp[iy * g->xs[2] + (j * sw + r) * g->xs[3]];
+                brow[r * ph_elems + j] = xrow[(j * sw + r) * g->xs[3]];
+    }
 }
 
 static void FN(phase_join)(const T *buf, const i2c_geom *g, T *xp)
@@ -1213,10 +1226,21 @@ static void FN(phase_join)(const T *buf, const i2c_geom *g, T *xp)
     const int64_t sw = g->sw, wq = (g->w + sw - 1) / sw, ph_elems = g->h * wq;
     int64_t iy, r, j;
     for (iy = 0; iy < g->h; iy++) {
-        T *xrow = xp + iy * g->xs[2];
-        const T *brow = buf + iy * wq;
-        for (j = 0; j < wq; j++)
-            for (r = 0; r < sw && j * sw + r < g->w; r++)
+        T *I2C_RESTRICT xrow = xp + iy * g->xs[2];
+        const T *I2C_RESTRICT brow = buf + iy * wq;
+        if (sw == 2 && g->xs[3] == 1) {
+            /* the common stride: one interleaving loop (vectorised) */
+            const T *I2C_RESTRICT b1 = brow + ph_elems;
+            for (j = 0; j < g->w / 2; j++) {
+                xrow[2 * j] = brow[j];
+                xrow[2 * j + 1] = b1[j];
+            }
+            if (g->w % 2)
+                xrow[g->w - 1] = brow[wq - 1];
+            continue;
+        }
+        for (r = 0; r < sw; r++)   /* phase r: columns r, r + sw, ... */
+            for (j = 0; j * sw + r < g->w; j++)
                 xrow[(j * sw + r) * g->xs[3]] = brow[r * ph_elems + j];
     }
 }
@@ -1264,6 +1288,20 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
             ctap = cp + ky * g->cs[2] + kx * g->cs[3];
             ix0 = ox0 * sw + offx;                   /* >= 0 */
             dst = phases ? buf + (ix0 % sw) * ph_elems + ix0 / sw : xp + ix0 * xs3;
+            if (phases && cs5 == 1) {
+                /* a phase row and a tap row are both contiguous: the adds
+                 * inline (a call of add_block per row of 16 cost as much
+                 * as its adds) */
+                const int64_t cnt = ox1 - ox0;
+                for (oy = oy0; oy < oy1; oy++) {
+                    T *I2C_RESTRICT d = dst + (oy * g->sh + offy) * rstep;
+                    const TS *I2C_RESTRICT c = ctap + oy * cs4 + ox0;
+                    int64_t i;
+                    for (i = 0; i < cnt; i++)
+                        d[i] += I2C_LOAD(c[i]);
+                }
+                continue;
+            }
             for (oy = oy0; oy < oy1; oy++)
                 FN(add_block)(dst + (oy * g->sh + offy) * rstep, phases ? 1 : sw * xs3, xs4,
                               ctap + oy * cs4 + ox0 * cs5, cs5, cs6, ox1 - ox0, g->v, set);
