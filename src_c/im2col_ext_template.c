@@ -1288,17 +1288,21 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
             ctap = cp + ky * g->cs[2] + kx * g->cs[3];
             ix0 = ox0 * sw + offx;                   /* >= 0 */
             dst = phases ? buf + (ix0 % sw) * ph_elems + ix0 / sw : xp + ix0 * xs3;
-            if (phases && cs5 == 1) {
-                /* a phase row and a tap row are both contiguous: the adds
-                 * inline (a call of add_block per row of 16 cost as much
-                 * as its adds) */
+            if (g->v == 1 && cs5 == 1 && (phases || sw * xs3 == 1)) {
+                /* an image (or phase) row and a tap row both contiguous:
+                 * the adds inline (a call of add_block per row of 16 or 32
+                 * cost as much as its adds) */
                 const int64_t cnt = ox1 - ox0;
                 for (oy = oy0; oy < oy1; oy++) {
                     T *I2C_RESTRICT d = dst + (oy * g->sh + offy) * rstep;
                     const TS *I2C_RESTRICT c = ctap + oy * cs4 + ox0;
                     int64_t i;
-                    for (i = 0; i < cnt; i++)
-                        d[i] += I2C_LOAD(c[i]);
+                    if (set)
+                        for (i = 0; i < cnt; i++)
+                            d[i] = I2C_ZERO + I2C_LOAD(c[i]);
+                    else
+                        for (i = 0; i < cnt; i++)
+                            d[i] += I2C_LOAD(c[i]);
                 }
                 continue;
             }
