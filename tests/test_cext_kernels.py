@@ -399,13 +399,18 @@ def _past_stream(itemsize, c, h, w, *window):
 def test_gathers_large_paths(dtype, layout):
     # big enough for the streaming stores (a torch-layout tap of 23x41 fits
     # the stack buffer of the staged walk, one of 50x50 does not, and stride
-    # 2 takes the row walk), the tiled cs231n path with more than one tile of
-    # images, and a kernel wider than the kx range cache
+    # 2 takes the row walk; 2x2 stride 2 without column padding splits rows
+    # into even and odd columns, streamed when the rows are whole vectors,
+    # with a scalar tail and rows in the padding otherwise), the tiled
+    # cs231n path with more than one tile of images, and a kernel wider than
+    # the kx range cache
     rng = np.random.default_rng(5)
     size = np.dtype(dtype).itemsize
     for g in [_past_stream(size, 4, 23, 41, 3, 1, 1, 1),
               _past_stream(size, 2, 50, 50, 3, 1, 1, 1),
               _past_stream(size, 8, 32, 31, 2, 2, (0, 1), 1),
+              _past_stream(size, 8, 32, 32, 2, 2, 0, 1),
+              _past_stream(size, 4, 33, 35, 2, 2, (1, 0), 1),
               conv_geometry(2, 2, 3, 90, (1, 70), 1, (0, 4), 1)]:
         x = data(rng, (g.n, g.c, g.h, g.w), dtype)
         check_im2col_col2im(x, g, layout, rng=rng)
