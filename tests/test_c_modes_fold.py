@@ -384,3 +384,33 @@ def test_integer_fold_channels_last_rows_over_the_ring(dtype):
         acc = np.uint64 if dtype[0] == "u" else np.int64
         np.testing.assert_array_equal(
             c, ref_nd.fold(cols.astype(acc), size, kernel, padding=1, channel_axis=-1))
+
+
+def _placed(a, offset):
+    """A copy of ``a`` at ``offset`` bytes past a 4 KiB boundary."""
+    buf = np.empty(a.nbytes + 8192, np.uint8)
+    start = (-buf.ctypes.data) % 4096 + offset
+    out = buf[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+@pytest.mark.parametrize("offset", [0, 16, 2048])
+@pytest.mark.parametrize("size", [(8, 12), (6, 14), (4, 6, 10)])
+def test_fold_of_tiling_pairs(dtype, offset, size):
+    """2x2 (x2) stride-2 windows that tile the image: each image row is the
+    interleave of two tap rows (0 + value: -0.0 becomes +0.0), written by
+    vectors with a scalar tail (7 windows a row), or by the tap-major walk
+    for float64 planes a multiple of 4 KiB from their columns; the image
+    placed at several distances from the columns: the NumPy twin's bits."""
+    rng = np.random.default_rng(len(size) + offset)
+    k = (2,) * len(size)
+    cols = im2col_ext.unfold(np.zeros((3, 2) + size, dtype), k, stride=2)
+    cols = _placed(_data(rng, cols.shape, dtype), 0)
+    cols.flat[::7] = -0.0
+    expect = _under("numpy", lambda: im2col_ext.fold(cols, size, k, stride=2))
+    out = _placed(np.full(expect.shape, 5, dtype), offset)
+    got = _under("c", lambda: im2col_ext.fold(cols, size, k, stride=2, out=out))
+    assert got is out and _bits_equal(got, expect)
+    assert not np.signbit(got[got == 0]).any()
