@@ -713,8 +713,8 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
             nt = I2C_HAVE_STREAM && stream && ow % lanes == 0 &&
                  ((uintptr_t)d0 & 15) == 0 && ((uintptr_t)d1 & 15) == 0;
             for (ox = 0; ox + lanes <= ow; ox += lanes) {
-                const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(r + 2 * ox));
-                const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(r + 2 * ox + lanes));
+                const __m128i *q = (const __m128i *)(const void *)(r + 2 * ox);
+                const __m128i a = _mm_loadu_si128(q), b = _mm_loadu_si128(q + 1);
                 __m128i ev, od;
                 if (sizeof(T) == 8) {
                     ev = _mm_unpacklo_epi64(a, b);
@@ -1143,8 +1143,9 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
     const int wm = i2c_window_major(w);
     /* long window rows stream (any element size: whole runs of bytes),
      * but not into fresh pages (1.16-1.17x slower there, like the planes) */
+    const int64_t bytes = planes * (per_plane + image) * (int64_t)sizeof(T);
     const int wm_stream = I2C_HAVE_STREAM && wm && !(mode & I2C_FRESH_COLS) &&
-                          planes * (per_plane + image) * (int64_t)sizeof(T) >= I2C_STREAM_MIN_BYTES &&
+                          bytes >= I2C_STREAM_MIN_BYTES &&
                           w->k[2] * w->v * (int64_t)sizeof(T) >= I2C_STREAM_MIN_RUN &&
                           w->k[2] * w->v * (int64_t)sizeof(T) <= I2C_STAGE_BYTES;
     int zeros, plain;
@@ -1769,27 +1770,22 @@ static I2C_ALWAYS_INLINE void FN(add16_narrow)(TA *I2C_RESTRICT d, const TS *I2C
     const __m128i z = _mm_setzero_si128();
     __m128i lo, hi;
     __m128i *d0 = (__m128i *)(void *)d, *d1 = (__m128i *)(void *)(d + 16 / (2 * sizeof(TS)));
-    if (sizeof(TS) == 1) {
-        if ((TS)-1 < (TS)0) {
-            lo = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);
-            hi = _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8);
-        } else {
-            lo = _mm_unpacklo_epi8(b, z);
-            hi = _mm_unpackhi_epi8(b, z);
-        }
-        _mm_storeu_si128(d0, _mm_add_epi16(_mm_loadu_si128(d0), lo));
-        _mm_storeu_si128(d1, _mm_add_epi16(_mm_loadu_si128(d1), hi));
-    } else {
-        if ((TS)-1 < (TS)0) {
-            lo = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 16);
-            hi = _mm_srai_epi32(_mm_unpackhi_epi16(b, b), 16);
-        } else {
-            lo = _mm_unpacklo_epi16(b, z);
-            hi = _mm_unpackhi_epi16(b, z);
-        }
-        _mm_storeu_si128(d0, _mm_add_epi32(_mm_loadu_si128(d0), lo));
-        _mm_storeu_si128(d1, _mm_add_epi32(_mm_loadu_si128(d1), hi));
+    const __m128i a0 = _mm_loadu_si128(d0), a1 = _mm_loadu_si128(d1);
+    /* the high halves: zeros, or (signed) the value again, shifted out below */
+    const __m128i e = (TS)-1 < (TS)0 ? b : z;
+    if (sizeof(TS) == 1) {   /* bytes to 16 bits */
+        lo = _mm_unpacklo_epi8(b, e);
+        hi = _mm_unpackhi_epi8(b, e);
+    } else {                 /* 16 bits to 32 */
+        lo = _mm_unpacklo_epi16(b, e);
+        hi = _mm_unpackhi_epi16(b, e);
     }
+    if ((TS)-1 < (TS)0) {
+        lo = sizeof(TS) == 1 ? _mm_srai_epi16(lo, 8) : _mm_srai_epi32(lo, 16);
+        hi = sizeof(TS) == 1 ? _mm_srai_epi16(hi, 8) : _mm_srai_epi32(hi, 16);
+    }
+    _mm_storeu_si128(d0, sizeof(TS) == 1 ? _mm_add_epi16(a0, lo) : _mm_add_epi32(a0, lo));
+    _mm_storeu_si128(d1, sizeof(TS) == 1 ? _mm_add_epi16(a1, hi) : _mm_add_epi32(a1, hi));
 }
 #endif
 

@@ -115,8 +115,10 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
                  * interleaved stores (one loop doing both, through an array
                  * of pointers, stayed scalar) */
                 for (j = 0; j < 4; j++) {
-                    const T *I2C_WINO_RESTRICT m0 = in + j * cp, *I2C_WINO_RESTRICT m4 = m0 + 4 * cp;
-                    const T *I2C_WINO_RESTRICT m8 = m0 + 8 * cp, *I2C_WINO_RESTRICT m12 = m0 + 12 * cp;
+                    const T *I2C_WINO_RESTRICT m0 = in + j * cp;
+                    const T *I2C_WINO_RESTRICT m4 = m0 + 4 * cp;
+                    const T *I2C_WINO_RESTRICT m8 = m0 + 8 * cp;
+                    const T *I2C_WINO_RESTRICT m12 = m0 + 12 * cp;
                     T *I2C_WINO_RESTRICT s0 = sa[0][j], *I2C_WINO_RESTRICT s1 = sa[1][j];
                     for (t = 0; t < cnt; t++) {
                         s0[t] = m0[t] + m4[t] + m8[t];
@@ -244,8 +246,10 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
                     const T *I2C_WINO_RESTRICT t2 = tr[2], *I2C_WINO_RESTRICT t3 = tr[3];
                     T *I2C_WINO_RESTRICT ac = acc[a];
                     for (j = 0; j < 4; j++) {
-                        const T *I2C_WINO_RESTRICT x0 = vk[j], *I2C_WINO_RESTRICT x4 = vk[4 + j];
-                        const T *I2C_WINO_RESTRICT x8 = vk[8 + j], *I2C_WINO_RESTRICT x12 = vk[12 + j];
+                        const T *I2C_WINO_RESTRICT x0 = vk[j];
+                        const T *I2C_WINO_RESTRICT x4 = vk[4 + j];
+                        const T *I2C_WINO_RESTRICT x8 = vk[8 + j];
+                        const T *I2C_WINO_RESTRICT x12 = vk[12 + j];
                         T *I2C_WINO_RESTRICT o = tr[j];
                         if (a == 0)
                             for (t = 0; t < cnt; t++)
