@@ -19,6 +19,7 @@ Dtype policy: outputs have the dtype of the data input (``x`` for im2col,
 ``cols`` for col2im), in native byte order.  Inputs are never written to.
 """
 
+import functools
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -277,6 +278,22 @@ def _unfold_options(padding_mode, value, dtype):
     return mode, value
 
 
+@functools.lru_cache(maxsize=64)
+def _mean_factors(spec, mode, pads, real):
+    """The per-axis counts of :func:`._padding.coverage` as ``real`` vectors, read-only.
+
+    An uncovered pixel has a zero factor and a zero sum: any divisor gives 0
+    there, so each factor is clamped to 1.  Cached per geometry (a few
+    vectors of the image's side lengths): computing them was a third of
+    what ``reduction="mean"`` added to a small fold (4x32x32x32: ~60 of
+    ~170 us).
+    """
+    factors = tuple(np.maximum(c, 1).astype(real) for c in _padding.coverage(spec, mode, pads))
+    for f in factors:
+        f.flags.writeable = False
+    return factors
+
+
 def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, policy=True):
     """fold/col2im of checked ``cols`` with a padding mode, a reduction and a dtype policy.
 
@@ -325,9 +342,7 @@ def _fold(cols, g, layout, out=None, mode="zeros", reduction="sum", dtype=None, 
     if reduction == "mean":
         pads = ((0, 0),) * lead + tuple(g.pad)
         real = np.dtype(np.float64) if acc.kind in "biu" else np.dtype(acc.type(0).real.dtype)
-        # an uncovered pixel has a zero factor and a zero sum: any divisor
-        # gives 0 there, so each factor is clamped to 1 before the product
-        c0, c1, c2 = (np.maximum(c, 1).astype(real) for c in _padding.coverage(spec, mode, pads))
+        c0, c1, c2 = _mean_factors(spec, mode, pads, real)
         count = np.multiply.outer(np.multiply.outer(c0, c1), c2)[None, None, :, :, :, None]
         with np.errstate(invalid="ignore", over="ignore"):
             np.divide(inner6, count, out=x6, casting="unsafe")

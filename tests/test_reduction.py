@@ -122,3 +122,26 @@ def test_bad_reduction_and_dtype():
     with pytest.raises(ValueError, match="dtype"):
         im2col_ext.fold(cols, 4, 3, padding=1, reduction="mean", dtype=np.int64)
     np.testing.assert_array_equal(cols, before)
+
+
+def test_mean_divisors_are_cached_per_geometry_mode_and_dtype():
+    """The per-axis counts are cached (a small fold's mean paid a third of its
+    extra time computing them): the same geometry again hits the cache, and a
+    change of padding mode, padding or dtype does not reuse another's counts."""
+    from im2col_ext import _api
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 7, 6))
+    _api._mean_factors.cache_clear()
+    for _ in range(2):
+        for mode, pad, dt in [("zeros", 1, np.float64), ("reflect", 1, np.float64),
+                              ("zeros", 2, np.float64), ("zeros", 1, np.float32)]:
+            xd = x.astype(dt)
+            cols = im2col_ext.unfold(xd, 3, padding=pad, padding_mode=mode)
+            mean = im2col_ext.fold(cols, (7, 6), 3, padding=pad, padding_mode=mode,
+                                   reduction="mean")
+            count = ref.coverage((7, 6), (3, 3), 1, pad, 1, mode)
+            expect = im2col_ext.fold(cols, (7, 6), 3, padding=pad, padding_mode=mode) / count
+            np.testing.assert_array_equal(mean, expect.astype(dt))
+    info = _api._mean_factors.cache_info()
+    assert info.misses == 4 and info.hits == 4
