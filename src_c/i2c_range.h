@@ -1,5 +1,5 @@
 /* im2col_ext: the window-range arithmetic shared by the kernel files
- * (im2col_ext.c, depthwise.c).  Internal: not part of the kernels' API. */
+ * (im2col_ext.c, depthwise.c, winograd.c).  Internal: not part of the kernels' API. */
 #ifndef I2C_RANGE_H
 #define I2C_RANGE_H
 

@@ -468,24 +468,6 @@ static int i2c_window_major(const i2c_win *w)
            w->cs[4] == w->v && w->d[2] == 1;
 }
 
-/* The first and last index i = o*s + k*d - p, k in [0, kn), that lie in
- * [0, n), through *a and *b; 0 when none does. */
-static int i2c_first_last(int64_t o, int64_t s, int64_t kn, int64_t d, int64_t p, int64_t n,
-                          int64_t *a, int64_t *b)
-{
-    const int64_t base = o * s - p;
-    int64_t k0 = 0, k1 = kn - 1;
-    if (base < 0)
-        k0 = (-base + d - 1) / d;
-    if (base + k1 * d >= n)
-        k1 = base >= n ? -1 : (n - 1 - base) / d;
-    if (k0 > k1)
-        return 0;
-    *a = base + k0 * d;
-    *b = base + k1 * d;
-    return 1;
-}
-
 /* The image rows (i0, i1), numbered f = i0*size1 + i1, that the windows
  * of window row (o0, o1) reach, on the window-major walk: [*lo, *hi) holds
  * all of them (0 when there are none), and *later is a row number no
@@ -494,7 +476,8 @@ static int i2c_wm_rows(const i2c_win *w, int64_t o0, int64_t o1, int64_t *lo, in
                        int64_t *later)
 {
     const int64_t n1 = w->size[1];
-    int64_t a0, b0, a1, b1, first0 = o0 * w->s[0] - w->p[0];
+    const int64_t first0 = o0 * w->s[0] - w->p[0], first1 = o1 * w->s[1] - w->p[1];
+    int64_t a0, b0, a1, b1;
     *later = w->size[0] * n1;
     if (o1 + 1 < w->o[1]) {   /* (o0, o1 + 1 ..): i0 >= first0, i1 >= next1 */
         const int64_t next1 = (o1 + 1) * w->s[1] - w->p[1];
@@ -505,11 +488,13 @@ static int i2c_wm_rows(const i2c_win *w, int64_t o0, int64_t o1, int64_t *lo, in
         if ((next0 > 0 ? next0 : 0) * n1 < *later)
             *later = (next0 > 0 ? next0 : 0) * n1;
     }
-    if (!i2c_first_last(o0, w->s[0], w->k[0], w->d[0], w->p[0], w->size[0], &a0, &b0) ||
-        !i2c_first_last(o1, w->s[1], w->k[1], w->d[1], w->p[1], n1, &a1, &b1))
+    /* the taps [a, b) of the window row inside the image, along each axis */
+    i2c_range(first0, w->d[0], w->size[0], w->k[0], &a0, &b0);
+    i2c_range(first1, w->d[1], n1, w->k[1], &a1, &b1);
+    if (a0 >= b0 || a1 >= b1)
         return 0;
-    *lo = a0 * n1 + a1;
-    *hi = b0 * n1 + b1 + 1;
+    *lo = (first0 + a0 * w->d[0]) * n1 + first1 + a1 * w->d[1];
+    *hi = (first0 + (b0 - 1) * w->d[0]) * n1 + first1 + (b1 - 1) * w->d[1] + 1;
     return 1;
 }
 

@@ -14,6 +14,7 @@
 #endif
 
 #include "winograd.h"
+#include "i2c_range.h"
 
 /* Below this many tile elements per call a parallel region costs more than
  * it saves (the result is the same either way). */
@@ -53,17 +54,6 @@ static int wino_threads(int num_threads, int64_t units, int64_t per_unit)
     (void)per_unit;
     return 1;
 #endif
-}
-
-/* The columns [*ja, *jb) of a run of len columns from column q0 that lie
- * inside a row of w columns (*ja == *jb when none does). */
-static void wino_span(int64_t q0, int64_t len, int64_t w, int64_t *ja, int64_t *jb)
-{
-    int64_t a = q0 < 0 ? -q0 : 0, b = w - q0 < len ? w - q0 : len;
-    if (a > len)
-        a = len;
-    *ja = a;
-    *jb = b > a ? b : a;
 }
 
 #define T float

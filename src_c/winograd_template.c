@@ -27,7 +27,7 @@ static void FN(wino_bt_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, i
     static const T zeros[2 * WINO_CHUNK + 2];
     const T *src[4];
     int64_t i, q, ja, jb;
-    wino_span(q0, len, w, &ja, &jb);
+    i2c_range(q0, 1, w, len, &ja, &jb);   /* columns inside the plane */
     for (i = 0; i < 4; i++) {
         const int64_t row = r0 + i;
         src[i] = row >= 0 && row < h ? plane + row * w + q0 + ja : zeros;
@@ -281,7 +281,7 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
                     if (row < 0 || row >= h)
                         continue;
                     dst = plane + row * w + q0;
-                    wino_span(q0, len, w, &ja, &jb);
+                    i2c_range(q0, 1, w, len, &ja, &jb);   /* columns inside the plane */
                     for (j = ja; j < jb; j++)
                         dst[j] += acc[i][j];
                 }
