@@ -1368,7 +1368,7 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
                     T *I2C_RESTRICT d = dst + (oy * g->sh + offy) * rstep;
                     const TS *I2C_RESTRICT c = ctap + oy * cs4 + ox0;
                     int64_t i;
-                    for (i = 0; i < cnt; i += 64 / (int64_t)sizeof(TS))
+                    for (i = 0; !phases && i < cnt; i += 64 / (int64_t)sizeof(TS))
                         I2C_PREFETCH(c + i);
                     if (set)
                         for (i = 0; i < cnt; i++)
