@@ -467,6 +467,18 @@ def test_pools_strides(dtype, in_kind):
         check_pools(x, g, in_kind)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [(16, 16), (17, 16), (3, 90)])
+def test_max_pool_argmax_of_windows_with_many_taps(dtype, k):
+    # the inner max-pool walk looks the argmax's in-window offset up in a
+    # table of up to 256 taps and divides beyond it: both sides of that
+    rng = np.random.default_rng(k[0] * 100 + k[1])
+    for s in (1, 2):
+        g = conv_geometry(2, 2, k[0] + 5, k[1] + 6, k, s, 0, 1)
+        x = data(rng, (g.n, g.c, g.h, g.w), dtype)
+        check_pools(x, g)
+
+
 def test_pool_kernels_refuse_non_contiguous_outputs():
     # the pool kernels take C-contiguous out / argmax / dout / dx (the API
     # allocates them so): any other view is a ValueError, never a wrong write
