@@ -115,6 +115,17 @@ static int i2c_plane_tiles(const i2c_geom *g)
            i2c_axis_tiles(g->w, g->kw, g->sw, g->dw, g->pw, g->ow);
 }
 
+/* 1 when the windows of plane g are its pixels (1x1, stride 1, no
+ * padding) and the columns' positions lie one stride apart: the plane's
+ * columns are then the plane itself, relaid (the cs231n layout of such a
+ * window is the plane transposed, which fast_layers' max pool uses to
+ * move its argmax between layouts). */
+static int i2c_plane_unit(const i2c_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 &&
+           g->pw == 0 && g->cs[4] == g->w * g->cs[5];
+}
+
 /* Plane p of the n*c planes of w, as (n, c): n outer unless cols has n
  * inside c (the cs231n 6-D layout (C, kh, kw, N, oh, ow)): then c is outer,
  * so that consecutive planes continue the same cols streams, one per tap,

@@ -181,10 +181,12 @@ static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
  * I2C_TRANSPOSE_BYTES).  Pure copies: bits are moved unchanged.
  * ------------------------------------------------------------------------ */
 
-/* xt[q, j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of image
- * rows (each contiguous, xs4 apart) transposed into xt (hw, vb), a cache
+/* xt[q*ld + j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of
+ * image rows (each contiguous, xs4 apart) transposed into xt (hw, vb) with
+ * rows ld apart, a cache
  * line of vectors at a time so that every line of xt is written whole. */
-static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt)
+static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt,
+                                int64_t ld)
 {
     enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
     int64_t j0, q0, j, q;
@@ -205,20 +207,20 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
                     for (jj = 0; jj < 8; jj++)
                         s[jj] = (const float *)(xp + (j + jj) * xs4 + q0);
                     for (q = 0; q + 4 <= qn; q += 4) {
-                        float *d = (float *)(xt + (q0 + q) * vb + j);
+                        float *d = (float *)(xt + (q0 + q) * ld + j);
                         for (jj = 0; jj < 8; jj += 4) {
                             __m128 r0 = _mm_loadu_ps(s[jj] + q), r1 = _mm_loadu_ps(s[jj + 1] + q);
                             __m128 r2 = _mm_loadu_ps(s[jj + 2] + q), r3 = _mm_loadu_ps(s[jj + 3] + q);
                             _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
                             _mm_storeu_ps(d + jj, r0);
-                            _mm_storeu_ps(d + vb + jj, r1);
-                            _mm_storeu_ps(d + 2 * vb + jj, r2);
-                            _mm_storeu_ps(d + 3 * vb + jj, r3);
+                            _mm_storeu_ps(d + ld + jj, r1);
+                            _mm_storeu_ps(d + 2 * ld + jj, r2);
+                            _mm_storeu_ps(d + 3 * ld + jj, r3);
                         }
                     }
                     for (; q < qn; q++) {
                         for (jj = 0; jj < 8; jj++)
-                            xt[(q0 + q) * vb + j + jj] = xp[(j + jj) * xs4 + q0 + q];
+                            xt[(q0 + q) * ld + j + jj] = xp[(j + jj) * xs4 + q0 + q];
                     }
                 }
                 for (; j + 4 <= j0 + jn; j += 4) {
@@ -229,15 +231,15 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
                     for (q = 0; q + 4 <= qn; q += 4) {
                         __m128 r0 = _mm_loadu_ps(s0 + q), r1 = _mm_loadu_ps(s1 + q);
                         __m128 r2 = _mm_loadu_ps(s2 + q), r3 = _mm_loadu_ps(s3 + q);
-                        float *d = (float *)(xt + (q0 + q) * vb + j);
+                        float *d = (float *)(xt + (q0 + q) * ld + j);
                         _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
                         _mm_storeu_ps(d, r0);
-                        _mm_storeu_ps(d + vb, r1);
-                        _mm_storeu_ps(d + 2 * vb, r2);
-                        _mm_storeu_ps(d + 3 * vb, r3);
+                        _mm_storeu_ps(d + ld, r1);
+                        _mm_storeu_ps(d + 2 * ld, r2);
+                        _mm_storeu_ps(d + 3 * ld, r3);
                     }
                     for (; q < qn; q++) {
-                        T *d = xt + (q0 + q) * vb + j;
+                        T *d = xt + (q0 + q) * ld + j;
                         d[0] = xp[j * xs4 + q0 + q];
                         d[1] = xp[(j + 1) * xs4 + q0 + q];
                         d[2] = xp[(j + 2) * xs4 + q0 + q];
@@ -253,16 +255,16 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
                     for (jj = 0; jj < JB; jj++)
                         s[jj] = (const double *)(xp + (j0 + jj) * xs4 + q0);
                     for (q = 0; q + 2 <= qn; q += 2) {
-                        double *d = (double *)(xt + (q0 + q) * vb + j0);
+                        double *d = (double *)(xt + (q0 + q) * ld + j0);
                         for (jj = 0; jj < JB; jj += 2) {
                             const __m128d r0 = _mm_loadu_pd(s[jj] + q), r1 = _mm_loadu_pd(s[jj + 1] + q);
                             _mm_storeu_pd(d + jj, _mm_unpacklo_pd(r0, r1));
-                            _mm_storeu_pd(d + vb + jj, _mm_unpackhi_pd(r0, r1));
+                            _mm_storeu_pd(d + ld + jj, _mm_unpackhi_pd(r0, r1));
                         }
                     }
                     for (; q < qn; q++) {
                         for (jj = 0; jj < JB; jj++)
-                            xt[(q0 + q) * vb + j0 + jj] = xp[(j0 + jj) * xs4 + q0 + q];
+                            xt[(q0 + q) * ld + j0 + jj] = xp[(j0 + jj) * xs4 + q0 + q];
                     }
                     j = j0 + JB;
                 }
@@ -271,12 +273,12 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
                     const double *s1 = (const double *)(xp + (j + 1) * xs4 + q0);
                     for (q = 0; q + 2 <= qn; q += 2) {
                         const __m128d r0 = _mm_loadu_pd(s0 + q), r1 = _mm_loadu_pd(s1 + q);
-                        double *d = (double *)(xt + (q0 + q) * vb + j);
+                        double *d = (double *)(xt + (q0 + q) * ld + j);
                         _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
-                        _mm_storeu_pd(d + vb, _mm_unpackhi_pd(r0, r1));
+                        _mm_storeu_pd(d + ld, _mm_unpackhi_pd(r0, r1));
                     }
                     for (; q < qn; q++) {
-                        T *d = xt + (q0 + q) * vb + j;
+                        T *d = xt + (q0 + q) * ld + j;
                         d[0] = xp[j * xs4 + q0 + q];
                         d[1] = xp[(j + 1) * xs4 + q0 + q];
                     }
@@ -285,17 +287,18 @@ static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb
 #endif
             for (; j < j0 + jn; j++) {
                 const T *src = xp + j * xs4 + q0;
-                T *dst = xt + q0 * vb + j;
+                T *dst = xt + q0 * ld + j;
                 for (q = 0; q < qn; q++)
-                    dst[q * vb] = src[q];
+                    dst[q * ld] = src[q];
             }
         }
     }
 }
 
 #if I2C_ACCUM
-/* The inverse of transpose_plane: xp[j*xs4 + q] = xt[q, j]. */
-static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, int64_t xs4)
+/* The inverse of transpose_plane: xp[j*xs4 + q] = xt[q*ld + j]. */
+static void FN(untranspose_plane)(const T *xt, int64_t ld, int64_t hw, int64_t vb, T *xp,
+                                  int64_t xs4)
 {
     enum { JB = 64 / sizeof(T) > 0 ? 64 / sizeof(T) : 1, QB = 256 };
     int64_t j0, q0, j, q;
@@ -313,9 +316,9 @@ static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, in
                     float *s2 = (float *)(xp + (j + 2) * xs4 + q0);
                     float *s3 = (float *)(xp + (j + 3) * xs4 + q0);
                     for (q = 0; q + 4 <= qn; q += 4) {
-                        const float *d = (const float *)(xt + (q0 + q) * vb + j);
-                        __m128 r0 = _mm_loadu_ps(d), r1 = _mm_loadu_ps(d + vb);
-                        __m128 r2 = _mm_loadu_ps(d + 2 * vb), r3 = _mm_loadu_ps(d + 3 * vb);
+                        const float *d = (const float *)(xt + (q0 + q) * ld + j);
+                        __m128 r0 = _mm_loadu_ps(d), r1 = _mm_loadu_ps(d + ld);
+                        __m128 r2 = _mm_loadu_ps(d + 2 * ld), r3 = _mm_loadu_ps(d + 3 * ld);
                         _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
                         _mm_storeu_ps(s0 + q, r0);
                         _mm_storeu_ps(s1 + q, r1);
@@ -323,7 +326,7 @@ static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, in
                         _mm_storeu_ps(s3 + q, r3);
                     }
                     for (; q < qn; q++) {
-                        const T *d = xt + (q0 + q) * vb + j;
+                        const T *d = xt + (q0 + q) * ld + j;
                         xp[j * xs4 + q0 + q] = d[0];
                         xp[(j + 1) * xs4 + q0 + q] = d[1];
                         xp[(j + 2) * xs4 + q0 + q] = d[2];
@@ -339,29 +342,29 @@ static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, in
                     for (jj = 0; jj < 8; jj++)
                         s[jj] = (double *)(xp + (j + jj) * xs4 + q0);
                     for (q = 0; q + 2 <= qn; q += 2) {
-                        const double *d = (const double *)(xt + (q0 + q) * vb + j);
+                        const double *d = (const double *)(xt + (q0 + q) * ld + j);
                         for (jj = 0; jj < 8; jj += 2) {
-                            const __m128d r0 = _mm_loadu_pd(d + jj), r1 = _mm_loadu_pd(d + vb + jj);
+                            const __m128d r0 = _mm_loadu_pd(d + jj), r1 = _mm_loadu_pd(d + ld + jj);
                             _mm_storeu_pd(s[jj] + q, _mm_unpacklo_pd(r0, r1));
                             _mm_storeu_pd(s[jj + 1] + q, _mm_unpackhi_pd(r0, r1));
                         }
                     }
                     for (; q < qn; q++) {
                         for (jj = 0; jj < 8; jj++)
-                            xp[(j + jj) * xs4 + q0 + q] = xt[(q0 + q) * vb + j + jj];
+                            xp[(j + jj) * xs4 + q0 + q] = xt[(q0 + q) * ld + j + jj];
                     }
                 }
                 for (; j + 2 <= j0 + jn; j += 2) {
                     double *s0 = (double *)(xp + j * xs4 + q0);
                     double *s1 = (double *)(xp + (j + 1) * xs4 + q0);
                     for (q = 0; q + 2 <= qn; q += 2) {
-                        const double *d = (const double *)(xt + (q0 + q) * vb + j);
-                        const __m128d r0 = _mm_loadu_pd(d), r1 = _mm_loadu_pd(d + vb);
+                        const double *d = (const double *)(xt + (q0 + q) * ld + j);
+                        const __m128d r0 = _mm_loadu_pd(d), r1 = _mm_loadu_pd(d + ld);
                         _mm_storeu_pd(s0 + q, _mm_unpacklo_pd(r0, r1));
                         _mm_storeu_pd(s1 + q, _mm_unpackhi_pd(r0, r1));
                     }
                     for (; q < qn; q++) {
-                        const T *d = xt + (q0 + q) * vb + j;
+                        const T *d = xt + (q0 + q) * ld + j;
                         xp[j * xs4 + q0 + q] = d[0];
                         xp[(j + 1) * xs4 + q0 + q] = d[1];
                     }
@@ -370,9 +373,9 @@ static void FN(untranspose_plane)(const T *xt, int64_t hw, int64_t vb, T *xp, in
 #endif
             for (; j < j0 + jn; j++) {
                 T *dst = xp + j * xs4 + q0;
-                const T *src = xt + q0 * vb + j;
+                const T *src = xt + q0 * ld + j;
                 for (q = 0; q < qn; q++)
-                    dst[q] = src[q * vb];
+                    dst[q] = src[q * ld];
             }
         }
     }
@@ -663,13 +666,20 @@ static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, in
     T *xt;
     if (vb == 0)
         return 0;
+    if (i2c_plane_unit(g)) {
+        /* the columns are the transposed plane: no copy in between */
+        for (j0 = 0; j0 < v; j0 += vb)
+            FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, v - j0 < vb ? v - j0 : vb,
+                                cp + j0, g->cs[5]);
+        return 1;
+    }
     xt = (T *)malloc((size_t)(hw * vb) * sizeof(T));
     if (xt == NULL)
         return 0;
     for (j0 = 0; j0 < v; j0 += vb) {
         const int64_t jn = v - j0 < vb ? v - j0 : vb;
         i2c_geom g2;
-        FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt);
+        FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt, jn);
         FN(transposed_geom)(g, jn, &g2);
         FN(gather_plane)(xt, cp + j0, &g2, stream);
     }
@@ -1566,6 +1576,13 @@ static int FN(col2im_plane_transposed)(const TS *cp, T *xp, const i2c_geom *g, i
     T *xt;
     if (vb == 0)
         return 0;
+    if (!add && i2c_plane_unit(g) && sizeof(TS) == sizeof(T)) {
+        /* the columns are the transposed plane: no copy in between */
+        for (j0 = 0; j0 < v; j0 += vb)
+            FN(untranspose_plane)((const T *)(cp + j0), g->cs[5], hw, v - j0 < vb ? v - j0 : vb,
+                                  xp + j0 * g->xs[4], g->xs[4]);
+        return 1;
+    }
     xt = (T *)malloc((size_t)(hw * vb) * sizeof(T));
     if (xt == NULL)
         return 0;
@@ -1574,9 +1591,9 @@ static int FN(col2im_plane_transposed)(const TS *cp, T *xp, const i2c_geom *g, i
         i2c_geom g2;
         FN(transposed_geom)(g, jn, &g2);
         if (add)
-            FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt);
+            FN(transpose_plane)(xp + j0 * g->xs[4], g->xs[4], hw, jn, xt, jn);
         FN(col2im_plane_taps)(cp + j0, xt, &g2, add);
-        FN(untranspose_plane)(xt, hw, jn, xp + j0 * g->xs[4], g->xs[4]);
+        FN(untranspose_plane)(xt, jn, hw, jn, xp + j0 * g->xs[4], g->xs[4]);
     }
     free(xt);
     return 1;

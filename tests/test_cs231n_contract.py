@@ -56,6 +56,22 @@ def test_im2col_indices_layout_formula():
         assert cols[row, col] == xp[n, c, oy * s + ky, ox * s + kx]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("shape", [(40, 3, 5, 7), (700, 2, 16, 16), (9, 1, 1, 1)])
+def test_1x1_windows_are_the_transposed_planes(shape, dtype):
+    # a 1x1 stride-1 window's columns are the planes transposed; the C
+    # kernels then transpose straight between x and cols (blocks of images
+    # included: 700 images of 16x16 float64 are more than one block)
+    x = (rand(*shape) * 100).astype(dtype)
+    n, c, h, w = shape
+    cols = im2col.im2col_indices(x, 1, 1, padding=0, stride=1)
+    np.testing.assert_array_equal(cols, ref.im2col_cs231n(x, 1, 1, 0, 1))
+    np.testing.assert_array_equal(cols, x.transpose(1, 2, 3, 0).reshape(c, h * w * n))
+    back = im2col.col2im_indices(cols, shape, 1, 1, padding=0, stride=1)
+    np.testing.assert_array_equal(back, x)
+    assert back.dtype == x.dtype
+
+
 @pytest.mark.any_backend
 def test_signatures_and_defaults():
     sig = inspect.signature(im2col.im2col_indices)
