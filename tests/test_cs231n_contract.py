@@ -72,6 +72,22 @@ def test_1x1_windows_are_the_transposed_planes(shape, dtype):
     assert back.dtype == x.dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(701, 1, 16, 16), (1203, 1, 8, 14), (130, 3, 16, 16), (9, 2, 4, 6)])
+def test_2x2_stride_2_col2im_of_many_images(shape, dtype):
+    # pooling-view planes (more images than one transposed block) are folded
+    # straight from the columns, 4 images at a time, odd counts included;
+    # each pixel is 0 + its one tap (a -0.0 tap gives +0.0, as np.add.at)
+    n, c, h, w = shape
+    cols = rand(c * 4, (h // 2) * (w // 2) * n, seed=n, dtype=dtype)
+    cols.flat[::7] = -0.0
+    got = im2col.col2im_indices(cols, shape, 2, 2, padding=0, stride=2)
+    want = ref.col2im_cs231n(cols, shape, 2, 2, 0, 2)
+    np.testing.assert_array_equal(got, want)
+    assert not np.signbit(got[got == 0]).any()
+    assert got.dtype == dtype
+
+
 @pytest.mark.any_backend
 def test_signatures_and_defaults():
     sig = inspect.signature(im2col.im2col_indices)
