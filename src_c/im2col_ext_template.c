@@ -691,6 +691,72 @@ static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, in
     return 1;
 }
 
+#if I2C_HAVE_SSE2
+/* Gather of a cs231n-layout plane (v > 1 images, contiguous in cols) with
+ * two undilated taps a row at stride 2 and no padding (2x2 stride-2
+ * pools) without the transposed copy, the twin of col2im_course_pairs:
+ * blocks of 4 images, row by row, one register transpose of the images'
+ * pixel pairs (8-byte items) or quads (4-byte items) giving the rows of
+ * taps (ky, 0) and (ky, 1).  Taken where the transposed copy would be
+ * split into blocks (see col2im_course_pairs): side by side, float32
+ * (1600, 1, 32, 32) 0.41x the time, float64 (200, 8, 32, 32) 0.62x,
+ * float64 (1600, 1, 32, 32) 0.89-1.03x (blocks of 8 images: 1.0-1.6x).
+ * Returns 0, writing nothing, when the plane does not qualify. */
+static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
+{
+    enum { JB = 4 };
+    const int64_t ow = g->ow, v = g->v, cs4 = g->cs[4], cs5 = g->cs[5];
+    const int64_t xs2 = g->xs[2], xs4 = g->xs[4];
+    int64_t j0, oy, ky, ox, jj;
+    if ((sizeof(T) != 4 && sizeof(T) != 8) || v < JB || g->xs[3] != 1 || g->cs[6] != 1 ||
+        g->kw != 2 || g->sw != 2 || g->dw != 1 || g->pw != 0 || g->ph != 0 || 2 * ow > g->w ||
+        FN(transpose_block)(g) >= v)
+        return 0;
+    for (j0 = 0; j0 < v; j0 += JB) {
+        const int64_t jn = v - j0 < JB ? v - j0 : JB;
+        for (oy = 0; oy < g->oh; oy++) {
+            for (ky = 0; ky < g->kh; ky++) {
+                const int64_t iy = oy * g->sh + ky * g->dh;
+                T *t0 = cp + ky * g->cs[2] + oy * cs4 + j0, *t1 = t0 + g->cs[3];
+                const T *xr = xp + j0 * xs4 + iy * xs2;
+                ox = 0;
+                if (jn == JB && sizeof(T) == 8) {
+                    for (; ox < ow; ox++) {
+                        for (jj = 0; jj < JB; jj += 2) {
+                            const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(xr + jj * xs4 + 2 * ox));
+                            const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(xr + (jj + 1) * xs4 + 2 * ox));
+                            _mm_storeu_si128((__m128i *)(void *)(t0 + ox * cs5 + jj), _mm_unpacklo_epi64(a, b));
+                            _mm_storeu_si128((__m128i *)(void *)(t1 + ox * cs5 + jj), _mm_unpackhi_epi64(a, b));
+                        }
+                    }
+                } else if (jn == JB && sizeof(T) == 4) {
+                    for (; ox + 2 <= ow; ox += 2) {
+                        for (jj = 0; jj < JB; jj += 4) {
+                            __m128 r0 = _mm_loadu_ps((const float *)(const void *)(xr + jj * xs4 + 2 * ox));
+                            __m128 r1 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 1) * xs4 + 2 * ox));
+                            __m128 r2 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 2) * xs4 + 2 * ox));
+                            __m128 r3 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 3) * xs4 + 2 * ox));
+                            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                            _mm_storeu_ps((float *)(void *)(t0 + ox * cs5 + jj), r0);
+                            _mm_storeu_ps((float *)(void *)(t1 + ox * cs5 + jj), r1);
+                            _mm_storeu_ps((float *)(void *)(t0 + (ox + 1) * cs5 + jj), r2);
+                            _mm_storeu_ps((float *)(void *)(t1 + (ox + 1) * cs5 + jj), r3);
+                        }
+                    }
+                }
+                for (; ox < ow; ox++) {
+                    for (jj = 0; jj < jn; jj++) {
+                        t0[ox * cs5 + jj] = xr[jj * xs4 + 2 * ox];
+                        t1[ox * cs5 + jj] = xr[jj * xs4 + 2 * ox + 1];
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
 /* Gather one 2-D (h, w) plane with the walk that suits its strides.  Kept
  * out of line: inlined into gather_nd, its only caller, the walks it
  * inlines (gather_plane_v1) compiled to more instructions per row. */
@@ -760,6 +826,10 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
 
 static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
 {
+#if I2C_HAVE_SSE2
+    if (g->v > 1 && g->xs[4] != 1 && FN(gather_course_pairs)(xp, cp, g))
+        return;
+#endif
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1 &&
         FN(gather_plane_transposed)(xp, cp, g, stream))
         return;

@@ -72,6 +72,22 @@ def test_1x1_windows_are_the_transposed_planes(shape, dtype):
     assert back.dtype == x.dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.float16])
+@pytest.mark.parametrize("shape", [(701, 1, 16, 16), (1203, 1, 9, 15), (130, 3, 16, 16), (9, 2, 5, 6)])
+def test_2x2_stride_2_im2col_of_many_images(shape, dtype):
+    # pooling-view planes (more images than one transposed block) are
+    # gathered straight from the images, 4 at a time, odd counts and odd
+    # widths (a last column no window reads) included; bits moved unchanged
+    x = (rand(*shape, seed=shape[0]) * 50).astype(dtype)
+    if dtype in (np.float64, np.float32):
+        x.flat[::5] = -0.0
+        x.flat[3::11] = np.nan
+    got = im2col.im2col_indices(x, 2, 2, padding=0, stride=2)
+    want = ref.im2col_cs231n(x, 2, 2, 0, 2)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(701, 1, 16, 16), (1203, 1, 8, 14), (130, 3, 16, 16), (9, 2, 4, 6)])
 def test_2x2_stride_2_col2im_of_many_images(shape, dtype):
