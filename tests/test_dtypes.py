@@ -56,6 +56,19 @@ def test_gathers_bitwise_every_layout(dtype):
         assert got.tobytes() == _on_numpy(call).tobytes()
 
 
+@pytest.mark.parametrize("dtype", ["u1", "i2", "f4", "f8"])
+@pytest.mark.parametrize("pad", [1, 2, 4, 5, 7])
+def test_padded_columns_of_a_stride_1_gather(dtype, pad):
+    """The stride-1 gather copies a tap's rows as one run, then zeroes each row's
+    padding pixels: a few by plain stores, more by a loop; pads 1-7 cover both."""
+    rng = np.random.default_rng(pad)
+    x = _data(dtype, (2, 2, 9, 10), rng)
+    k = 2 * pad + 1
+    got = im2col_ext.unfold(x, k, padding=pad)
+    np.testing.assert_array_equal(got, ref.unfold(x, k, 1, pad, 1))
+    assert got.tobytes() == _on_numpy(lambda: im2col_ext.unfold(x, k, padding=pad)).tobytes()
+
+
 @pytest.mark.parametrize("dtype", ALL)
 def test_fold_sums_as_np_sum(dtype):
     rng = np.random.default_rng(1)
