@@ -400,11 +400,9 @@ static void i2c_stream_fence(void)
  * layout 0.78x, fold (64, 1, 28, 28) 5x5: 0.71x. */
 #define I2C_PREFETCH_BYTES 4096
 #if I2C_HAVE_SSE2
-#define I2C_PREFETCH(p) _mm_prefetch((const char *)(p) + I2C_PREFETCH_BYTES, _MM_HINT_NTA)
-#define I2C_PREFETCH_AT(p) _mm_prefetch((const char *)(p), _MM_HINT_NTA)
+#define I2C_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_NTA)
 #else
 #define I2C_PREFETCH(p) ((void)0)
-#define I2C_PREFETCH_AT(p) ((void)0)
 #endif
 
 /* The 2-D plane geometry of the (s1, s2) axes of w: what the plane kernels

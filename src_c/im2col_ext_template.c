@@ -130,12 +130,13 @@ static void FN(add_block)(T *I2C_RESTRICT dst, int64_t dstep, int64_t dvs,
         /* the prefetch runs I2C_PREFETCH_BYTES ahead, or one vector ahead
          * where vectors lie further apart (a block of a cs231n plane) */
         const int64_t sb = sstep * (int64_t)sizeof(TS);
-        const int64_t ahead = (sb < I2C_PREFETCH_BYTES && sb > 0 ? I2C_PREFETCH_BYTES / sb : 1) * sstep;
+        const int64_t ahead =
+            (sb < I2C_PREFETCH_BYTES && sb > 0 ? I2C_PREFETCH_BYTES / sb : 1) * sstep;
         for (i = 0; i < cnt; i++) {
             T *I2C_RESTRICT d = dst + i * dstep;
             const TS *I2C_RESTRICT s = src + i * sstep;
             for (j = 0; j < v; j += 64 / (int64_t)sizeof(TS))
-                I2C_PREFETCH_AT(s + ahead + j);
+                I2C_PREFETCH(s + ahead + j);
             for (j = 0; j < v; j++)
                 I2C_ACC(d[j], s[j]);
         }
@@ -187,8 +188,8 @@ static void FN(add_div_block)(T *I2C_RESTRICT dst, int64_t dstep,
 
 /* xt[q*ld + j] = xp[j*xs4 + q] for q < hw, j < vb: a (vb, hw) block of
  * image rows (each contiguous, xs4 apart) transposed into xt (hw, vb) with
- * rows ld apart, a cache
- * line of vectors at a time so that every line of xt is written whole. */
+ * rows ld apart, a cache line of vectors at a time so that every line of
+ * xt is written whole. */
 static void FN(transpose_plane)(const T *xp, int64_t xs4, int64_t hw, int64_t vb, T *xt,
                                 int64_t ld)
 {
@@ -743,19 +744,21 @@ static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
                 if (jn == JB && sizeof(T) == 8) {
                     for (; ox < ow; ox++) {
                         for (jj = 0; jj < JB; jj += 2) {
-                            const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(xr + jj * xs4 + 2 * ox));
-                            const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(xr + (jj + 1) * xs4 + 2 * ox));
-                            _mm_storeu_si128((__m128i *)(void *)(t0 + ox * cs5 + jj), _mm_unpacklo_epi64(a, b));
-                            _mm_storeu_si128((__m128i *)(void *)(t1 + ox * cs5 + jj), _mm_unpackhi_epi64(a, b));
+                            const T *p0 = xr + jj * xs4 + 2 * ox, *p1 = p0 + xs4;
+                            const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p0);
+                            const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p1);
+                            _mm_storeu_si128((__m128i *)(void *)(t0 + ox * cs5 + jj),
+                                             _mm_unpacklo_epi64(a, b));
+                            _mm_storeu_si128((__m128i *)(void *)(t1 + ox * cs5 + jj),
+                                             _mm_unpackhi_epi64(a, b));
                         }
                     }
                 } else if (jn == JB && sizeof(T) == 4) {
                     for (; ox + 2 <= ow; ox += 2) {
                         for (jj = 0; jj < JB; jj += 4) {
-                            __m128 r0 = _mm_loadu_ps((const float *)(const void *)(xr + jj * xs4 + 2 * ox));
-                            __m128 r1 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 1) * xs4 + 2 * ox));
-                            __m128 r2 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 2) * xs4 + 2 * ox));
-                            __m128 r3 = _mm_loadu_ps((const float *)(const void *)(xr + (jj + 3) * xs4 + 2 * ox));
+                            const float *p0 = (const float *)(const void *)(xr + jj * xs4 + 2 * ox);
+                            __m128 r0 = _mm_loadu_ps(p0), r1 = _mm_loadu_ps(p0 + xs4);
+                            __m128 r2 = _mm_loadu_ps(p0 + 2 * xs4), r3 = _mm_loadu_ps(p0 + 3 * xs4);
                             _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
                             _mm_storeu_ps((float *)(void *)(t0 + ox * cs5 + jj), r0);
                             _mm_storeu_ps((float *)(void *)(t1 + ox * cs5 + jj), r1);
@@ -1473,7 +1476,7 @@ static void FN(col2im_plane_taps)(const TS *cp, T *xp, const i2c_geom *g, int ad
                     const TS *I2C_RESTRICT c = ctap + oy * cs4 + ox0;
                     int64_t i;
                     for (i = 0; !phases && i < cnt; i += 64 / (int64_t)sizeof(TS))
-                        I2C_PREFETCH(c + i);
+                        I2C_PREFETCH((const char *)(c + i) + I2C_PREFETCH_BYTES);
                     if (set)
                         for (i = 0; i < cnt; i++)
                             d[i] = I2C_ZERO + I2C_LOAD(c[i]);
@@ -1799,10 +1802,11 @@ static int FN(col2im_course_pairs)(const TS *cp, T *xp, const i2c_geom *g)
                             __m128 r0 = _mm_loadu_ps(a + jj), r1 = _mm_loadu_ps(b + jj);
                             __m128 r2 = _mm_loadu_ps(a + cs5 + jj), r3 = _mm_loadu_ps(b + cs5 + jj);
                             _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-                            _mm_storeu_ps((float *)(xr + jj * xs4 + 2 * ox), _mm_add_ps(z, r0));
-                            _mm_storeu_ps((float *)(xr + (jj + 1) * xs4 + 2 * ox), _mm_add_ps(z, r1));
-                            _mm_storeu_ps((float *)(xr + (jj + 2) * xs4 + 2 * ox), _mm_add_ps(z, r2));
-                            _mm_storeu_ps((float *)(xr + (jj + 3) * xs4 + 2 * ox), _mm_add_ps(z, r3));
+                            float *d = (float *)(xr + jj * xs4 + 2 * ox);
+                            _mm_storeu_ps(d, _mm_add_ps(z, r0));
+                            _mm_storeu_ps(d + xs4, _mm_add_ps(z, r1));
+                            _mm_storeu_ps(d + 2 * xs4, _mm_add_ps(z, r2));
+                            _mm_storeu_ps(d + 3 * xs4, _mm_add_ps(z, r3));
                         }
                     }
                 }
@@ -2156,7 +2160,7 @@ static void FN(col2im_channel_taps)(const TS *cp, T *xp, const i2c_geom *g, int6
                 for (oy = oy0; oy < oy1; oy++) {
                     int64_t j;
                     for (j = 0; j < (ox1 - ox0) * cs5; j += 64 / (int64_t)sizeof(TS))
-                        I2C_PREFETCH(src + oy * cs4 + j);
+                        I2C_PREFETCH((const char *)(src + oy * cs4 + j) + I2C_PREFETCH_BYTES);
                     FN(add_block)(dst + (oy * g->sh + offy) * xs2, g->sw * xs3, 1,
                                   src + oy * cs4, cs5, 1, ox1 - ox0, 1, set);
                 }
