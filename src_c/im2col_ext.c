@@ -405,6 +405,10 @@ static void i2c_stream_fence(void)
 #define I2C_PREFETCH(p) ((void)0)
 #endif
 
+/* The most bytes of one plane's columns that gather_course_pairs writes
+ * a block of images at a time (see there). */
+#define I2C_PAIRS_SPAN_BYTES ((int64_t)8 << 20)
+
 /* The 2-D plane geometry of the (s1, s2) axes of w: what the plane kernels
  * of one (n, c, depth) slice take. */
 static void i2c_plane_geom(const i2c_win *w, i2c_geom *g)

@@ -721,8 +721,11 @@ static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, in
  * taps (ky, 0) and (ky, 1).  Taken where the transposed copy would be
  * split into blocks (see col2im_course_pairs): side by side, float32
  * (1600, 1, 32, 32) 0.41x the time, float64 (200, 8, 32, 32) 0.62x,
- * float64 (1600, 1, 32, 32) 0.89-1.03x (blocks of 8 images: 1.0-1.6x).
- * Returns 0, writing nothing, when the plane does not qualify. */
+ * float64 (800, 1, 32, 32) 0.71x (blocks of 8 images: 1.0-1.6x).  Each
+ * block of images stores into every page of the plane's columns: past
+ * I2C_PAIRS_SPAN_BYTES of them (float64 (1600, 1, 32, 32), 13 MB) the walk
+ * measured 1.15x slower, and the transposed copy stays.  Returns 0,
+ * writing nothing, when the plane does not qualify. */
 static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
 {
     enum { JB = 4 };
@@ -731,7 +734,8 @@ static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
     int64_t j0, oy, ky, ox, jj;
     if ((sizeof(T) != 4 && sizeof(T) != 8) || v < JB || g->xs[3] != 1 || g->cs[6] != 1 ||
         g->kw != 2 || g->sw != 2 || g->dw != 1 || g->pw != 0 || g->ph != 0 || 2 * ow > g->w ||
-        FN(transpose_block)(g) >= v)
+        FN(transpose_block)(g) >= v ||
+        g->kh * 2 * g->oh * ow * v * (int64_t)sizeof(T) > I2C_PAIRS_SPAN_BYTES)
         return 0;
     for (j0 = 0; j0 < v; j0 += JB) {
         const int64_t jn = v - j0 < JB ? v - j0 : JB;

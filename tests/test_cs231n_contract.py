@@ -73,11 +73,14 @@ def test_1x1_windows_are_the_transposed_planes(shape, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.float16])
-@pytest.mark.parametrize("shape", [(701, 1, 16, 16), (1203, 1, 9, 15), (130, 3, 16, 16), (9, 2, 5, 6)])
+@pytest.mark.parametrize("shape", [(701, 1, 16, 16), (1203, 1, 9, 15), (130, 3, 16, 16), (9, 2, 5, 6),
+                                   (4200, 1, 16, 16)])
 def test_2x2_stride_2_im2col_of_many_images(shape, dtype):
     # pooling-view planes (more images than one transposed block) are
     # gathered straight from the images, 4 at a time, odd counts and odd
-    # widths (a last column no window reads) included; bits moved unchanged
+    # widths (a last column no window reads) included, up to 8 MiB of a
+    # plane's columns (4200 float64 16x16 images are past it); bits moved
+    # unchanged
     x = (rand(*shape, seed=shape[0]) * 50).astype(dtype)
     if dtype in (np.float64, np.float32):
         x.flat[::5] = -0.0
