@@ -405,8 +405,10 @@ static void i2c_stream_fence(void)
 #define I2C_PREFETCH(p) ((void)0)
 #endif
 
-/* The most bytes of one plane's columns that gather_course_pairs writes
- * a block of images at a time (see there). */
+/* Images per block of the direct 2x2-stride-2 walks of the cs231n layout
+ * (gather_course_pairs, col2im_course_pairs), and the most bytes of one
+ * plane's columns that the gather writes a block at a time (see there). */
+#define I2C_PAIRS_BLOCK 4
 #define I2C_PAIRS_SPAN_BYTES ((int64_t)8 << 20)
 
 /* The 2-D plane geometry of the (s1, s2) axes of w: what the plane kernels

@@ -402,6 +402,21 @@ static int64_t FN(transpose_block)(const i2c_geom *g)
     return vb > g->v ? g->v : vb;
 }
 
+#if (I2C_GATHER && I2C_HAVE_SSE2) || (I2C_ACCUM && defined(I2C_FV))
+/* 1 when plane g may take the direct 2x2-stride-2 walks of the cs231n
+ * layout (gather_course_pairs, col2im_course_pairs; each adds its own
+ * conditions): at least I2C_PAIRS_BLOCK images contiguous in cols,
+ * contiguous image rows, two undilated taps a row at stride 2 with no
+ * column padding, and more images than one block of the transposed copy
+ * holds (a plane whose images fit one block keeps that walk). */
+static int FN(course_pairs_plane)(const i2c_geom *g)
+{
+    return g->v >= I2C_PAIRS_BLOCK && g->xs[3] == 1 && g->cs[6] == 1 && g->kw == 2 &&
+           g->sw == 2 && g->dw == 1 && g->pw == 0 && 2 * g->ow <= g->w &&
+           FN(transpose_block)(g) < g->v;
+}
+#endif
+
 /* g for one block of jn images of a transposed plane copy (hw, jn). */
 static void FN(transposed_geom)(const i2c_geom *g, int64_t jn, i2c_geom *g2)
 {
@@ -728,13 +743,11 @@ static int FN(gather_plane_transposed)(const T *xp, T *cp, const i2c_geom *g, in
  * writing nothing, when the plane does not qualify. */
 static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
 {
-    enum { JB = 4 };
+    enum { JB = I2C_PAIRS_BLOCK };
     const int64_t ow = g->ow, v = g->v, cs4 = g->cs[4], cs5 = g->cs[5];
     const int64_t xs2 = g->xs[2], xs4 = g->xs[4];
     int64_t j0, oy, ky, ox, jj;
-    if ((sizeof(T) != 4 && sizeof(T) != 8) || v < JB || g->xs[3] != 1 || g->cs[6] != 1 ||
-        g->kw != 2 || g->sw != 2 || g->dw != 1 || g->pw != 0 || g->ph != 0 || 2 * ow > g->w ||
-        FN(transpose_block)(g) >= v ||
+    if ((sizeof(T) != 4 && sizeof(T) != 8) || !FN(course_pairs_plane)(g) || g->ph != 0 ||
         g->kh * 2 * g->oh * ow * v * (int64_t)sizeof(T) > I2C_PAIRS_SPAN_BYTES)
         return 0;
     for (j0 = 0; j0 < v; j0 += JB) {
@@ -1767,12 +1780,11 @@ static int FN(col2im_plane_pairs)(const TS *cp, T *xp, const i2c_geom *g)
  * not qualify. */
 static int FN(col2im_course_pairs)(const TS *cp, T *xp, const i2c_geom *g)
 {
-    enum { JB = 4 };
+    enum { JB = I2C_PAIRS_BLOCK };
     const int64_t ow = g->ow, v = g->v, cs4 = g->cs[4], cs5 = g->cs[5];
     const int64_t xs2 = g->xs[2], xs4 = g->xs[4];
     int64_t j0, oy, ky, ox, jj;
-    if (v < JB || g->xs[3] != 1 || g->cs[6] != 1 || g->kw != 2 || g->sw != 2 || g->dw != 1 ||
-        g->pw != 0 || 2 * ow != g->w || !i2c_plane_tiles(g) || FN(transpose_block)(g) >= v)
+    if (!FN(course_pairs_plane)(g) || 2 * ow != g->w || !i2c_plane_tiles(g))
         return 0;
     for (j0 = 0; j0 < v; j0 += JB) {
         const int64_t jn = v - j0 < JB ? v - j0 : JB;
