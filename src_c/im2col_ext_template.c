@@ -2195,10 +2195,11 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
     int64_t p;
     (void)nt;
     i2c_plane_geom(w, &g2);
-    if (w->v == 1 && !wm && w->size[0] == 1 && w->k[0] == 1 && w->n > 1 &&
+    if (w->v == 1 && !wm && w->size[0] == 1 && w->k[0] == 1 && w->p[0] == 0 && w->n > 1 &&
         w->cs[0] < w->cs[3] && g2.sw == 1 &&
         g2.h * g2.w * (int64_t)sizeof(T) <= I2C_TAPS_PLANE_BYTES) {
-        /* the 6-D layout: blocks of planes of one channel, tap by tap */
+        /* the 6-D layout: blocks of planes of one channel, tap by tap (the one
+         * depth slice is window row 0 only without depth padding before it) */
         const int64_t nb0 = I2C_CHANNEL_BLOCK_BYTES / (g2.h * g2.w * (int64_t)sizeof(T));
         const int64_t nb = nb0 < 1 ? 1 : nb0, blocks = (w->n + nb - 1) / nb;
 #ifdef _OPENMP

@@ -794,6 +794,26 @@ def test_hypothesis_unfold_fold_against_reference(params):
         np.testing.assert_allclose(img, want, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("size, kernel, kw", [
+    ((1, 2, 2), (1, 1, 1), dict(padding=(1, 0, 0))),
+    ((1, 2, 2), (1, 1, 2), dict(padding=(1, 0, 0))),
+    ((1, 2, 2), (1, 1, 2), dict(padding=((0, 2), 0, 0))),
+    ((1, 4, 5), (1, 2, 2), dict(padding=((2, 0), 1, 0), stride=(2, 1, 1))),
+    ((1, 2, 2), (1, 2, 2), dict(stride=(1, 2, 1), padding=1, dilation=(1, 1, 2))),
+])
+@pytest.mark.parametrize("n", [2, 5])
+def test_fold_batch_inside_taps_with_depth_padding(size, kernel, kw, n):
+    """Regression: cols with the batch inside the taps (Fortran order) of a
+    depth-1 volume whose depth padding moves the one real slice off window
+    row 0 -- the C backend's tap-by-tap walk of the 6-D layout read window
+    row 0 (off by up to 3 against the reference)."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 3) + size)
+    y = np.asfortranarray(rng.standard_normal(im2col_ext.unfold(x, kernel, **kw).shape))
+    np.testing.assert_allclose(im2col_ext.fold(y, size, kernel, **kw),
+                               _fold_ref(y, size, kernel, **kw), rtol=1e-12, atol=1e-12)
+
+
 # --------------------------------------------------------------------------
 # torch cross-checks (skipped without torch)
 # --------------------------------------------------------------------------
