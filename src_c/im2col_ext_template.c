@@ -1193,9 +1193,17 @@ static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w
     T pad[I2C_SHORT_RUN / sizeof(T) + 1];
     int64_t o0, o1, o2, oa = 0, ob = 0, k0, k1, r, j;
     const int shortrun = run <= I2C_SHORT_RUN && rows <= I2C_SHORT_ROWS && kw <= n2;
+    const int packed = !stream && run < 16 && w->cs[3] == kw * v &&
+                       w->cs[2] == w->k[1] * kw * v && w->cs[7] == rows * kw * v;
+    int64_t jpack = 0;
     if (shortrun) {
         /* the windows whose k2 taps lie in [0, n2) */
         i2c_range(-w->p[2], w->s[2], n2 - kw + 1, w->o[2], &oa, &ob);
+        if (packed) {   /* the last window a 16-byte move of its rows stays in */
+            const int64_t sb = w->s[2] * v * (int64_t)sizeof(T);
+            jpack = ob - (int64_t)((16 - run + (size_t)sb - 1) / (size_t)sb);
+            jpack = jpack < oa ? oa : jpack;
+        }
         memset(pad, 0, sizeof(pad));
         for (j = 0; mode == I2C_PAD_CONSTANT && j < kw * v; j++)
             pad[j] = *fill;
@@ -1227,7 +1235,19 @@ static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w
                         }
                     }
                 }
-                for (j = 0; j < ob - oa; j++) {
+                /* runs under 16 bytes, windows packed in cols: one 16-byte
+                 * move per row; the bytes past a run land on the next row
+                 * (or window), written after it.  Not the last windows,
+                 * whose moves could pass the end of their image row. */
+                for (j = 0; j < jpack - oa; j++) {
+                    unsigned char *win = (unsigned char *)(wrow + (oa + j) * w->cs[7]);
+                    for (r = 0; r < rows; r++) {
+                        uint64_t a[2];
+                        memcpy(a, src[r] + j * step[r], 16);
+                        memcpy(win + r * run, a, 16);
+                    }
+                }
+                for (; j < ob - oa; j++) {
                     T *win = wrow + (oa + j) * w->cs[7];
                     for (r = 0; r < rows; r++) {
                         if (stream)

@@ -19,6 +19,7 @@ import im2col_ext
 from im2col_ext import _backend
 
 import reference_nd as ref
+import reference_padding as ref_pad
 
 def _once(backend):
     """Backend-independent tests (pure validation) run on the numpy param only.
@@ -430,6 +431,59 @@ def test_any_memory_layout_of_the_input(case, channel_axis, kind):
     y = make(_cols_shape(2, 3, size, *case[1:], channel_axis, True))
     np.testing.assert_allclose(im2col_ext.fold(y, size, k, **kw),
                                ref.fold(y, size, _ktuple(case), **kw), rtol=1e-13, atol=1e-13)
+
+
+def _before_guard_page(nbytes):
+    """A writable uint8 array of nbytes ending where an unreadable page begins
+    (None where mprotect is not at hand): a kernel that reads or writes one
+    byte past it faults."""
+    import ctypes
+    import mmap
+    if os.name != "posix":
+        return None
+    page = mmap.PAGESIZE
+    span = (nbytes + page - 1) // page * page
+    m = mmap.mmap(-1, span + page)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    if libc.mprotect(ctypes.c_void_p(base + span), page, 0) != 0:     # PROT_NONE
+        return None
+    return np.frombuffer(m, np.uint8)[span - nbytes:span]
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "constant"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16])
+@pytest.mark.parametrize("shape, kernel, stride, padding", [
+    ((2, 5, 7, 3), (3, 3), 1, 1),
+    ((1, 6, 9, 2), (2, 3), (1, 2), (1, 0)),
+    ((3, 4, 8, 3), (3, 2), 2, 1),
+    ((1, 3, 5, 4, 3), (2, 2, 2), 1, 1),
+])
+def test_short_channels_last_rows_stay_inside_both_arrays(shape, kernel, stride, padding,
+                                                          dtype, padding_mode):
+    """Channels-last window rows under 16 bytes are gathered by 16-byte moves
+    whose extra bytes land on the next row: x and cols each end where an
+    unreadable page begins, and the result is the reference's."""
+    rng = np.random.default_rng(7)
+    kw = dict(stride=stride, padding=padding, channel_axis=-1, padding_mode=padding_mode)
+    if padding_mode == "constant":
+        kw["value"] = 9
+    x0 = rng.integers(0, 100, shape).astype(dtype)
+    want = im2col_ext.unfold(x0, kernel, **kw)
+    bx = _before_guard_page(x0.nbytes)
+    bc = _before_guard_page(want.nbytes)
+    if bx is None or bc is None:
+        pytest.skip("no mprotect on this platform")
+    x = bx.view(dtype).reshape(shape)
+    x[...] = x0
+    out = bc.view(dtype).reshape(want.shape)
+    out[...] = 0
+    im2col_ext.unfold(x, kernel, out=out, **kw)
+    np.testing.assert_array_equal(out, want)
+    want_cf = ref_pad.unfold(np.moveaxis(x0, -1, 1), kernel, 1, padding, stride,
+                             mode=padding_mode, value=kw.get("value", 0))
+    np.testing.assert_array_equal(_cl_to_cf_cols(out, shape[-1], int(np.prod(kernel))), want_cf)
 
 
 @pytest.mark.parametrize("channel_axis", LAYOUTS)
