@@ -19,6 +19,7 @@ from ._api import (
     unfold,
 )
 from ._backend import PerformanceWarning, get_num_threads, set_num_threads
+from ._memory import release as release_memory
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "im2col",
     "im2col_indices",
     "PerformanceWarning",
+    "release_memory",
     "set_num_threads",
     "unfold",
     "__version__",

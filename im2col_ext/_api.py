@@ -155,14 +155,15 @@ def _gather(x, g, layout, out=None, mode="zeros", value=None):
     g = _window(g)
     x = _native(x)
     shape = check_alloc(_cols_shape(g, layout), x.dtype, "cols")
+    fresh = False
     if out is None:
-        cols = _memory.empty(shape, x.dtype)
+        cols, fresh = _memory.alloc(shape, x.dtype)
     else:
         cols = _check_out(out, shape, x.dtype, x, "x")
     if cols.size:
         x6, cols9 = _views(x, cols, g, layout)
         _backend.for_gather(x6, cols9).gather(x6, cols9, g.kernel_spec(), mode, value,
-                                              fresh=out is None and _memory.fresh(cols.nbytes))
+                                              fresh=fresh)
     return cols
 
 

@@ -69,6 +69,7 @@ def test_fresh_columns_hold_the_same_bits(dtype):
              lambda out=None: im2col_ext.unfold(np.moveaxis(x, 1, -1), 3, padding=1,
                                                 channel_axis=-1, out=out)]
     for call in calls:
+        _memory.release()                  # no kept mapping: the columns are fresh pages
         fresh = call()
         assert _memory.fresh(fresh.nbytes)
         warm = call(np.full_like(fresh, 7))
@@ -85,3 +86,69 @@ def test_large_fold_results_are_mapped_and_exact(reduction):
     img = im2col_ext.fold(cols, (64, 64), 1, reduction=reduction)
     assert _memory.fresh(img.nbytes) and not img.flags.owndata
     np.testing.assert_array_equal(img, cols.reshape(n, 4, 64, 64))
+
+
+@linux
+def test_kept_mappings_are_reused_only_when_no_array_is_on_them(monkeypatch):
+    monkeypatch.setattr(_memory, "MIN_BYTES", 1 << 18)
+    monkeypatch.setattr(_memory, "_kept", [])
+    a, fresh_a = _memory.alloc((1 << 18,), np.float32)
+    a[...] = 1
+    view = a[4:].reshape(-1, 4)
+    del a
+    gc.collect()
+    b, fresh_b = _memory.alloc((1 << 18,), np.float32)       # `view` still on a's mapping
+    assert fresh_a and fresh_b and not np.shares_memory(b, view)
+    b[...] = 2
+    assert (view == 1).all()
+    base = b.ctypes.data
+    del b
+    gc.collect()
+    c, fresh_c = _memory.alloc((1 << 17, 2), np.float32)     # b's mapping, free now
+    assert not fresh_c and c.ctypes.data == base and c.shape == (1 << 17, 2)
+    del c
+    gc.collect()
+    d, fresh_d = _memory.alloc((1 << 16,), np.float32)        # 1/4 of the free one: a new one
+    assert fresh_d and d.ctypes.data != base and not np.shares_memory(d, view)
+    assert (view == 1).all()
+
+
+@linux
+def test_kept_mappings_are_bounded_and_released(monkeypatch):
+    monkeypatch.setattr(_memory, "MIN_BYTES", 1 << 20)
+    monkeypatch.setattr(_memory, "_kept", [])
+    monkeypatch.setattr(_memory, "KEEP_BYTES", 3 * (3 << 20))
+    arrays = [_memory.alloc((1 << 20,), np.uint8)[0] for _ in range(5)]   # 3 MiB mappings
+    assert len(_memory._kept) == 3                            # the two oldest forgotten
+    assert all(a.ctypes.data % (2 << 20) == 0 for a in arrays)
+    del arrays
+    gc.collect()
+    assert not _memory.alloc((1 << 20,), np.uint8)[1]         # a kept one, reused
+    im2col_ext.release_memory()
+    assert _memory._kept == [] and _memory.alloc((1 << 20,), np.uint8)[1]
+    monkeypatch.setattr(_memory, "KEEP_BYTES", 0)
+    _memory.release()
+    _memory.alloc((1 << 20,), np.uint8)
+    assert _memory._kept == []
+
+
+@linux
+def test_reused_columns_are_rewritten_whole():
+    """Columns gathered onto a reused mapping (warm, holding the last call's
+    values) are the same bits as onto a fresh one, for every layout."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((130, 4, 23, 41))
+    _memory.release()
+    for call in (lambda: im2col_ext.unfold(x, 3, padding=1),
+                 lambda: im2col_ext.im2col_indices(x, 3, 3, 1, 1),
+                 lambda: im2col_ext.fold(np.full((130, 36, 23 * 41), 7.0), (23, 41), 3, padding=1)):
+        first = call()
+        want = first.copy()
+        first[...] = np.nan
+        addr = first.ctypes.data
+        del first
+        gc.collect()
+        again = call()
+        assert again.ctypes.data == addr                       # the same mapping, reused
+        assert again.tobytes() == want.tobytes()
+        del again
