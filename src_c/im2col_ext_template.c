@@ -808,6 +808,10 @@ static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
  * by 16-byte loads and shuffles (streamed, when `stream`, if the rows are
  * whole aligned vectors).  The tap-major walk copied every other element
  * of a row twice over (about 3 cycles an element, streamed or not).
+ * Each window row prefetches its share of the next plane of x (the bytes
+ * after this one's, where planes are contiguous, as col2im_plane_pairs
+ * does for its columns): side by side, float64 (16, 32, 64, 64) 0.49x the
+ * time, (8, 16, 16, 32, 32) 2x2x2 0.68x, (50, 32, 32, 32) 1.02x.
  * 4- and 8-byte elements; returns 0, writing nothing, when the plane does
  * not qualify. */
 static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int stream)
@@ -818,6 +822,8 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
     if ((sizeof(T) != 4 && sizeof(T) != 8) || g->v != 1 || g->kw != 2 || g->sw != 2 ||
         g->dw != 1 || g->pw != 0 || 2 * ow > g->w || g->xs[3] != 1 || g->cs[5] != 1)
         return 0;
+    const int64_t span = g->h * xs2 * (int64_t)sizeof(T);
+    const int64_t per = (span / (g->kh * g->oh) + 63) & ~(int64_t)63;
     for (ky = 0; ky < g->kh; ky++) {
         const int64_t offy = ky * g->dh - g->ph;
         T *t0 = cp + ky * g->cs[2], *t1 = t0 + g->cs[3];
@@ -826,6 +832,9 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
             T *I2C_RESTRICT d0 = t0 + oy * cs4, *I2C_RESTRICT d1 = t1 + oy * cs4;
             const T *I2C_RESTRICT r;
             int nt;
+            int64_t pb;
+            for (pb = 0; pb < per; pb += 64)
+                I2C_PREFETCH((const char *)xp + span + (ky * g->oh + oy) * per + pb);
             if (oy < oy0 || oy >= oy1) {
                 FN(zero_run)(d0, 1, 1, ow, 1, stream);
                 FN(zero_run)(d1, 1, 1, ow, 1, stream);
