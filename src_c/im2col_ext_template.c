@@ -808,13 +808,14 @@ static int FN(gather_course_pairs)(const T *xp, T *cp, const i2c_geom *g)
  * by 16-byte loads and shuffles (streamed, when `stream`, if the rows are
  * whole aligned vectors).  The tap-major walk copied every other element
  * of a row twice over (about 3 cycles an element, streamed or not).
- * Each window row prefetches its share of the next plane of x (the bytes
- * after this one's, where planes are contiguous, as col2im_plane_pairs
- * does for its columns): side by side, float64 (16, 32, 64, 64) 0.49x the
- * time, (8, 16, 16, 32, 32) 2x2x2 0.68x, (50, 32, 32, 32) 1.02x.
+ * Each window row prefetches its share of the plane of x the caller
+ * gathers next (`next`, NULL for none), as col2im_plane_pairs does for its
+ * columns: side by side, float64 (16, 32, 64, 64) 0.49x the time,
+ * (8, 16, 16, 32, 32) 2x2x2 0.68x, (50, 32, 32, 32) 1.02x.
  * 4- and 8-byte elements; returns 0, writing nothing, when the plane does
  * not qualify. */
-static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int stream)
+static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int stream,
+                                  const T *next)
 {
     const int64_t ow = g->ow, xs2 = g->xs[2], cs4 = g->cs[4];
     const int64_t lanes = 16 / (int64_t)sizeof(T);
@@ -823,7 +824,7 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
         g->dw != 1 || g->pw != 0 || 2 * ow > g->w || g->xs[3] != 1 || g->cs[5] != 1)
         return 0;
     const int64_t span = g->h * xs2 * (int64_t)sizeof(T);
-    const int64_t per = (span / (g->kh * g->oh) + 63) & ~(int64_t)63;
+    const int64_t per = next != NULL ? (span / (g->kh * g->oh) + 63) & ~(int64_t)63 : 0;
     for (ky = 0; ky < g->kh; ky++) {
         const int64_t offy = ky * g->dh - g->ph;
         T *t0 = cp + ky * g->cs[2], *t1 = t0 + g->cs[3];
@@ -834,7 +835,7 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
             int nt;
             int64_t pb;
             for (pb = 0; pb < per; pb += 64)
-                I2C_PREFETCH((const char *)xp + span + (ky * g->oh + oy) * per + pb);
+                I2C_PREFETCH((const char *)next + (ky * g->oh + oy) * per + pb);
             if (oy < oy0 || oy >= oy1) {
                 FN(zero_run)(d0, 1, 1, ow, 1, stream);
                 FN(zero_run)(d1, 1, 1, ow, 1, stream);
@@ -873,7 +874,8 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
 }
 #endif
 
-static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream)
+static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom *g, int stream,
+                                               const T *next)
 {
 #if I2C_HAVE_SSE2
     if (g->v > 1 && g->xs[4] != 1 && FN(gather_course_pairs)(xp, cp, g))
@@ -883,7 +885,7 @@ static I2C_NOINLINE void FN(gather_plane_any)(const T *xp, T *cp, const i2c_geom
         FN(gather_plane_transposed)(xp, cp, g, stream))
         return;
 #if I2C_HAVE_SSE2
-    if (FN(gather_plane_pairs)(xp, cp, g, stream))
+    if (FN(gather_plane_pairs)(xp, cp, g, stream, next))
         return;
 #endif
     if (g->v > 1 && g->xs[4] != 1 && g->cs[6] == 1)
@@ -1318,9 +1320,9 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
 #endif
     for (p = 0; p < planes; p++) {
         const int64_t ni = p / w->c, ci = p % w->c;
-        const T *xp = x + ni * w->xs[0] + ci * w->xs[1];
-        T *cp = cols + ni * w->cs[0] + ci * w->cs[1];
-        int64_t k0, o0;
+        const T *xp = x + ni * w->xs[0] + ci * w->xs[1], *pend = NULL;
+        T *cp = cols + ni * w->cs[0] + ci * w->cs[1], *pend_c = NULL;
+        int64_t k0, o0, first = 0;
         if (wm) {
             if (zeros)
                 FN(gather_wm)(xp, cp, w, I2C_PAD_ZEROS, NULL, wm_stream);
@@ -1330,18 +1332,33 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
                 i2c_stream_fence();
             continue;
         }
+        /* each zero-padded 2-D gather runs one step late, once the next
+         * one is known: it may prefetch that one's plane of x (the next
+         * (n, c) plane's first for the last) */
         for (k0 = 0; k0 < w->k[0]; k0++) {
             for (o0 = 0; o0 < w->o[0]; o0++) {
                 const int64_t m0 = i2c_pad_index(mode, o0 * w->s[0] + k0 * w->d[0] - w->p[0],
                                                  w->size[0]);
                 T *sub = cp + k0 * w->cs[2] + o0 * w->cs[5];
-                if (m0 < 0)
+                if (m0 < 0) {
                     FN(pad_plane)(sub, &g2, mode, fill, stream);
-                else if (plain)
-                    FN(gather_plane_any)(xp + m0 * w->xs[2], sub, &g2, stream);
-                else
+                } else if (plain) {
+                    if (pend != NULL)
+                        FN(gather_plane_any)(pend, pend_c, &g2, stream, xp + m0 * w->xs[2]);
+                    else
+                        first = m0 * w->xs[2];
+                    pend = xp + m0 * w->xs[2];
+                    pend_c = sub;
+                } else {
                     FN(gather_plane_mode)(xp + m0 * w->xs[2], sub, &g2, mode, fill, stream);
+                }
             }
+        }
+        if (pend != NULL) {
+            const T *next = NULL;
+            if (p + 1 < planes)
+                next = x + ((p + 1) / w->c) * w->xs[0] + ((p + 1) % w->c) * w->xs[1] + first;
+            FN(gather_plane_any)(pend, pend_c, &g2, stream, next);
         }
         if (stream)
             i2c_stream_fence();
