@@ -819,12 +819,12 @@ static int FN(gather_plane_pairs)(const T *xp, T *cp, const i2c_geom *g, int str
 {
     const int64_t ow = g->ow, xs2 = g->xs[2], cs4 = g->cs[4];
     const int64_t lanes = 16 / (int64_t)sizeof(T);
+    const int64_t span = g->h * xs2 * (int64_t)sizeof(T);   /* bytes of a plane of x */
+    const int64_t per = next != NULL ? (span / (g->kh * g->oh) + 63) & ~(int64_t)63 : 0;
     int64_t ky, oy, oy0, oy1, ox;
     if ((sizeof(T) != 4 && sizeof(T) != 8) || g->v != 1 || g->kw != 2 || g->sw != 2 ||
         g->dw != 1 || g->pw != 0 || 2 * ow > g->w || g->xs[3] != 1 || g->cs[5] != 1)
         return 0;
-    const int64_t span = g->h * xs2 * (int64_t)sizeof(T);
-    const int64_t per = next != NULL ? (span / (g->kh * g->oh) + 63) & ~(int64_t)63 : 0;
     for (ky = 0; ky < g->kh; ky++) {
         const int64_t offy = ky * g->dh - g->ph;
         T *t0 = cp + ky * g->cs[2], *t1 = t0 + g->cs[3];
@@ -1772,6 +1772,9 @@ static int FN(col2im_plane_transposed)(const TS *cp, T *xp, const i2c_geom *g, i
 static int FN(col2im_plane_pairs)(const TS *cp, T *xp, const i2c_geom *g, const TS *next)
 {
     const int64_t ow = g->ow, cs4 = g->cs[4], L = I2C_FV_LANES;
+    const int64_t rowb = ow * (int64_t)sizeof(TS);
+    const int packed = g->cs[3] == g->oh * cs4 && g->cs[2] == 2 * g->cs[3];
+    const int64_t per = (g->kh * 2 * rowb + 63) & ~(int64_t)63;
     int64_t oy, ky, ox;
     if (g->v != 1 || g->kw != 2 || g->sw != 2 || g->dw != 1 || g->pw != 0 || 2 * ow != g->w ||
         g->xs[3] != 1 || g->cs[5] != 1 || !i2c_plane_tiles(g))
@@ -1787,9 +1790,6 @@ static int FN(col2im_plane_pairs)(const TS *cp, T *xp, const i2c_geom *g, const 
      * (8, 16, 16, 32, 32) 2x2x2 0.86-0.89x; with it this walk is also
      * faster than the tap-major one where image and columns alias in the
      * low 12 address bits (0.6-0.75x; without it, 1.17-1.29x slower). */
-    const int64_t rowb = ow * (int64_t)sizeof(TS);
-    const int packed = g->cs[3] == g->oh * cs4 && g->cs[2] == 2 * g->cs[3];
-    const int64_t per = (g->kh * 2 * rowb + 63) & ~(int64_t)63;
     for (oy = 0; oy < g->oh; oy++) {
         int64_t pb;
         if (next != NULL && packed)
