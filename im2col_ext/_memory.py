@@ -32,6 +32,7 @@ import mmap
 import os
 import sys
 import threading
+from typing import List
 
 import numpy as np
 
@@ -51,7 +52,7 @@ _ADVICE = getattr(mmap, "MADV_HUGEPAGE", None)
 _FLAGS = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
 
 _lock = threading.Lock()
-_kept = []          # the mappings made here, oldest first (a reference each)
+_kept: List[mmap.mmap] = []     # the mappings made here, oldest first (a reference each)
 
 
 def _refs(maps, i):
