@@ -152,3 +152,33 @@ def test_reused_columns_are_rewritten_whole():
         assert again.ctypes.data == addr                       # the same mapping, reused
         assert again.tobytes() == want.tobytes()
         del again
+
+
+@linux
+def test_kept_mappings_are_never_shared_between_live_arrays_across_threads(monkeypatch):
+    """Threads allocating and dropping large arrays at once: no array is ever
+    handed a mapping another live array is on (each checks its own fill after
+    the others had time to write theirs)."""
+    import threading
+    import time
+
+    monkeypatch.setattr(_memory, "MIN_BYTES", 1 << 20)
+    monkeypatch.setattr(_memory, "_kept", [])
+    errors = []
+
+    def work(tid):
+        for i in range(25):
+            a, _ = _memory.alloc((1 << 18,), np.float32)
+            a[...] = tid * 1000 + i
+            time.sleep(0.001)
+            if not (a == tid * 1000 + i).all():
+                errors.append((tid, i))
+            del a
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert 1 <= len(_memory._kept) <= 8              # reused, not one mapping per call
