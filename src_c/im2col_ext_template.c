@@ -1210,9 +1210,14 @@ static I2C_ALWAYS_INLINE void FN(gather_wm)(const T *xp, T *cp, const i2c_win *w
     if (shortrun) {
         /* the windows whose k2 taps lie in [0, n2) */
         i2c_range(-w->p[2], w->s[2], n2 - kw + 1, w->o[2], &oa, &ob);
-        if (packed) {   /* the last window a 16-byte move of its rows stays in */
-            const int64_t sb = w->s[2] * v * (int64_t)sizeof(T);
-            jpack = ob - (int64_t)((16 - run + (size_t)sb - 1) / (size_t)sb);
+        if (packed) {
+            /* windows before jpack: the 16-byte moves of their rows read
+             * inside their image rows and write inside windows oa .. ob-1
+             * (a window of wb bytes, its windows sb bytes apart in x) */
+            const size_t sb = (size_t)(w->s[2] * v) * sizeof(T), wb = (size_t)rows * run;
+            const int64_t cr = (int64_t)((16 - run + sb - 1) / sb);
+            const int64_t cw = (int64_t)((16 - run + wb - 1) / wb);
+            jpack = ob - (cr > cw ? cr : cw);
             jpack = jpack < oa ? oa : jpack;
         }
         memset(pad, 0, sizeof(pad));

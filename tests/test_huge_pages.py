@@ -141,8 +141,9 @@ def test_reused_columns_are_rewritten_whole():
     _memory.release()
     for call in (lambda: im2col_ext.unfold(x, 3, padding=1),
                  lambda: im2col_ext.im2col_indices(x, 3, 3, 1, 1),
-                 lambda: im2col_ext.fold(np.full((130, 36, 23 * 41), 7.0), (23, 41), 3, padding=1)):
+                 lambda: im2col_ext.fold(np.full((130, 40, 23 * 41), 7.0), (23, 41), 1)):
         first = call()
+        assert _memory.fresh(first.nbytes)                     # a mapping of its own
         want = first.copy()
         first[...] = np.nan
         addr = first.ctypes.data

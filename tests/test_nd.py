@@ -459,6 +459,8 @@ def _before_guard_page(nbytes):
     ((1, 6, 9, 2), (2, 3), (1, 2), (1, 0)),
     ((3, 4, 8, 3), (3, 2), 2, 1),
     ((1, 3, 5, 4, 3), (2, 2, 2), 1, 1),
+    ((2, 11, 2), (2,), 3, 0),            # windows (4 bytes) further apart than long
+    ((1, 14, 3), (3,), 4, 1),
 ])
 def test_short_channels_last_rows_stay_inside_both_arrays(shape, kernel, stride, padding,
                                                           dtype, padding_mode):
