@@ -14,7 +14,7 @@ alignment and ``MADV_HUGEPAGE`` for large blocks).
 
 :func:`empty` is ``np.empty`` for small arrays and where ``mmap`` has no
 ``MADV_HUGEPAGE`` (not Linux); from :data:`MIN_BYTES` on (arrays that are
-fresh pages whatever allocates them, see :func:`fresh`) it maps anonymous
+fresh pages whatever allocates them, unless a kept one is reused) it maps anonymous
 memory with 2 MiB to spare, asks for huge pages, and returns the array
 that starts at the first 2 MiB boundary.  The array's base is the mapping.
 
@@ -124,8 +124,3 @@ def release():
     with _lock:
         del _kept[:]
 
-
-def fresh(nbytes):
-    """Whether a new array of ``nbytes`` (from :func:`empty`) is a mapping of
-    its own (fresh pages unless a kept mapping is reused)."""
-    return nbytes >= MIN_BYTES
