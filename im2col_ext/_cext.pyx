@@ -471,10 +471,11 @@ def avg_pool_scatter(dout4, dx4, g):
 
 
 # ======================================================================
-# Winograd F(2x2, 3x3) transforms (src_c/winograd.h), for im2col_ext._winograd.
+# Winograd F(2x2, 3x3) and F(4x4, 3x3) transforms (src_c/winograd.h), for
+# im2col_ext._winograd.
 # A self-contained section: its own cimports, helpers and wrappers.  Every
 # array is C-contiguous and allocated by the caller; ``wg`` is the tuple
-# (n, h, w, ph, pw, oh, ow, th, tw) of _winograd.WinoGeometry.
+# (n, h, w, ph, pw, oh, ow, th, tw, m) of _winograd.WinoGeometry.
 # ======================================================================
 
 from im2col_ext._kernels cimport (
@@ -487,12 +488,15 @@ from im2col_ext._kernels cimport (
 
 
 cdef void _wino_fill(i2c_wino_geom *geo, wg, tiles) except *:
-    """The geometry tuple ``wg`` and the row stride of the (16, C, P) array ``tiles``."""
-    geo.n, geo.h, geo.w, geo.ph, geo.pw, geo.oh, geo.ow, geo.th, geo.tw = wg
+    """The geometry tuple ``wg`` and the row stride of the (T, C, P) array ``tiles``."""
+    geo.n, geo.h, geo.w, geo.ph, geo.pw, geo.oh, geo.ow, geo.th, geo.tw, geo.m = wg
+    if geo.m != 2 and geo.m != 4:
+        raise ValueError(f"the Winograd tile size m must be 2 or 4, got {geo.m}")
     geo.ks = tiles.strides[0] // tiles.itemsize
-    if (tiles.ndim != 3 or tiles.shape[0] != 16 or tiles.strides[0] % tiles.itemsize
-            or not tiles[0].flags.c_contiguous or geo.ks < tiles.shape[1] * tiles.shape[2]):
-        raise ValueError("a tile array must be (16, C, P) with C-contiguous rows")
+    if (tiles.ndim != 3 or tiles.shape[0] != (geo.m + 2) ** 2 or tiles.strides[0] % tiles.itemsize
+            or not tiles[0].flags.c_contiguous or geo.ks < tiles.shape[1] * tiles.shape[2]
+            or tiles.shape[2] != geo.n * geo.th * geo.tw):
+        raise ValueError("a tile array must be ((m + 2)**2, C, n*th*tw) with C-contiguous rows")
 
 
 cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, :] tiles,
@@ -506,7 +510,7 @@ cdef void _wino_in(const real[:, :, :, ::1] x, real[:, :, :] tiles,
 
 
 def winograd_input(x, tiles, wg):
-    """Fill ``tiles`` (16, C, P) with the input transforms of ``x`` (N, C, H, W)."""
+    """Fill ``tiles`` (T, C, P) with the input transforms of ``x`` (N, C, H, W)."""
     cdef i2c_wino_geom geo
     _wino_fill(&geo, wg, tiles)
     if _kind((x, tiles)) == "f":
@@ -527,7 +531,7 @@ cdef void _wino_out(const real[:, :, :] m, const real[::1] bias, real[:, :, :, :
 
 
 def winograd_output(m, bias, y, wg):
-    """Fill ``y`` (N, F, oh, ow) from the products ``m`` (16, F, P), plus ``bias`` (F,) or ().
+    """Fill ``y`` (N, F, oh, ow) from the products ``m`` (T, F, P), plus ``bias`` (F,) or ().
 
     An empty ``bias`` (shape (0,)) adds nothing.
     """
@@ -550,7 +554,7 @@ cdef void _wino_out_adj(const real[:, :, :, ::1] dy, real[:, :, :] dm,
 
 
 def winograd_output_adjoint(dy, dm, wg):
-    """Fill ``dm`` (16, F, P) with the adjoint output transform of ``dy`` (N, F, oh, ow)."""
+    """Fill ``dm`` (T, F, P) with the adjoint output transform of ``dy`` (N, F, oh, ow)."""
     cdef i2c_wino_geom geo
     _wino_fill(&geo, wg, dm)
     if _kind((dy, dm)) == "f":
@@ -570,7 +574,7 @@ cdef void _wino_in_adj(const real[:, :, :] dv, real[:, :, :, ::1] dx,
 
 
 def winograd_input_adjoint(dv, dx, wg):
-    """Overwrite ``dx`` (N, C, H, W) with the adjoint input transform of ``dv`` (16, C, P)."""
+    """Overwrite ``dx`` (N, C, H, W) with the adjoint input transform of ``dv`` (T, C, P)."""
     cdef i2c_wino_geom geo
     _wino_fill(&geo, wg, dv)
     if _kind((dv, dx)) == "f":

@@ -95,7 +95,7 @@ cdef extern from "im2col_ext_build_info.h":
 
 
 # ---------------------------------------------------------------- Winograd
-# The F(2x2, 3x3) transforms of src_c/winograd.h (used by im2col_ext._winograd).
+# The F(2x2, 3x3) and F(4x4, 3x3) transforms of src_c/winograd.h (used by im2col_ext._winograd).
 
 cdef extern from "winograd.h" nogil:
     ctypedef struct i2c_wino_geom:
@@ -104,6 +104,7 @@ cdef extern from "winograd.h" nogil:
         int64_t ph, pw
         int64_t oh, ow
         int64_t th, tw
+        int64_t m
         int64_t ks
 
     void i2c_wino_input_f32(const float *x, float *tiles, int64_t c, const i2c_wino_geom *g, int num_threads)

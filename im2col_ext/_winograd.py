@@ -1,44 +1,58 @@
-"""Winograd minimal filtering F(2x2, 3x3) for 3x3, stride-1, undilated convolutions.
+"""Winograd minimal filtering F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1, undilated convolutions.
 
-The convolution layers (:mod:`im2col_ext.layers`, ``algorithm="winograd"`` or
-``"auto"``) call :func:`conv2d_forward` and :func:`conv2d_backward` here.
-Each 2x2 block of outputs is computed from a 4x4 input tile ``d`` and the
-filter ``g`` as ``A^T [sum_c (G g G^T) .* (B^T d B)] A``: the sum over
-channels becomes 16 independent matrix products ``U[k] (F, C) @ V[k] (C, P)``
-over all ``P`` tiles, done by ``np.matmul`` (the BLAS), with 16 products per
-4 outputs in place of 36 multiplications per output's 9 taps: 2.25x fewer
-multiplications than the im2col GEMM.  The input / output transforms and
-their adjoints (the backward pass) run in C (``src_c/winograd.c``) on the
-compiled backend and in NumPy (the twins below, also the oracle of the
-tests) otherwise; the filter transforms are tiny and always NumPy.
+The convolution layers (:mod:`im2col_ext.layers`, ``algorithm="winograd"``,
+``"winograd4x4"`` or ``"auto"``) call :func:`conv2d_forward` and
+:func:`conv2d_backward` here.  Each m x m block of outputs is computed from
+an (m + 2) x (m + 2) input tile ``d`` and the filter ``g`` as
+``A^T [sum_c (G g G^T) .* (B^T d B)] A``: the sum over channels becomes
+T = (m + 2)^2 independent matrix products ``U[k] (F, C) @ V[k] (C, P)`` over
+all ``P`` tiles, done by ``np.matmul`` (the BLAS).  Per output that is
+16 / 4 = 4 multiplications for F(2x2, 3x3) and 36 / 16 = 2.25 for
+F(4x4, 3x3), in place of the GEMM's 9: 2.25x and 4x fewer.  The tile arrays
+shrink the same way (4x and 2.25x the input's size), so F(4x4, 3x3) also
+moves less memory; its transforms cost more arithmetic per tile.  The
+input / output transforms and their adjoints (the backward pass) run in C
+(``src_c/winograd.c``) on the compiled backend and in NumPy (the twins
+below, also the oracle of the tests) otherwise; the filter transforms are
+tiny, always NumPy, in float64 (rounded once to the dtype).
 
 The backward pass is the exact adjoint of the forward computation:
 ``dM = A dY A^T`` (one transform of ``dout``), ``dw = G^T (dM @ V^T) G``,
 ``dx = adjoint-input-transform(U^T @ dM)``; ``db`` is the plain sum.
 
-Accuracy.  The transforms add and subtract up to 9 values and the filter
-transform halves, so each product sees differently rounded operands than
-the GEMM's; the sums over channels are as long (C terms) as the GEMM's
-(C*9 terms), shorter by 9x.  Measured (tests/test_winograd.py,
-``_float32_error``): a (4, 32, 16, 16) * (32, 32, 3, 3) convolution,
-padding 1, N(0, 1) data and weights scaled by 1/sqrt(C*9), float32 results
-against float64 ones, max |error| / max |reference|:
+F(4x4, 3x3) uses the interpolation points 0, 1, -1, 2, -1/2 (and
+infinity), not the textbook 0, +-1, +-2: with -1/2 in place of -2 the
+transforms' entries stay below 2.5 in size, and the float32 error of ``out``
+below is 1.5e-6 in place of 4.1e-6.
 
-=========  =======  =======  ==================
-algorithm  out      dx       dw
-=========  =======  =======  ==================
-gemm       5.3e-7   1.5e-7   4.4e-7
-winograd   1.8e-7   2.3e-7   1.9e-7 .. 7.7e-7 *
-=========  =======  =======  ==================
+Accuracy.  The transforms add and subtract up to 9 (F(2x2)) or 36
+(F(4x4)) values with weights up to 8, so each product sees differently
+rounded operands than the GEMM's; the sums over channels are as long (C
+terms) as the GEMM's (C*9 terms), shorter by 9x.  Measured
+(tests/test_winograd.py, ``_float32_error``): a (4, 32, 16, 16) *
+(32, 32, 3, 3) convolution, padding 1, N(0, 1) data and weights scaled by
+1/sqrt(C*9), float32 results against float64 ones, max |error| / max
+|reference|, both backends, five seeds (worst):
+
+===========  =======  =======  ==================
+algorithm    out      dx       dw
+===========  =======  =======  ==================
+gemm         7.2e-7   1.9e-7   4.4e-7
+winograd     2.0e-7   2.7e-7   2.3e-7 .. 7.7e-7 *
+winograd4x4  1.5e-6   1.5e-6   9.1e-7
+===========  =======  =======  ==================
 
 * dw sums the tiles' products through the BLAS, whose summation order
   differs between builds: 1.9e-7 with NumPy 2.4's OpenBLAS, 7.7e-7 with
   NumPy 1.23.5's (the oldest supported).
 
-i.e. F(2x2, 3x3) is as accurate as the GEMM in float32 (F(4x4, 3x3),
-whose transforms have entries up to 8, would lose about a digit).
-:data:`ACCURACY` holds the worst of these numbers; a test keeps them true
-within 4x.
+i.e. F(2x2, 3x3) is as accurate as the GEMM in float32, and F(4x4, 3x3)
+loses a factor 2 to 8 (under a decimal digit; about 12 units in the last
+place of the largest output).  "auto" takes F(4x4, 3x3) for float32, which
+is chosen for speed, and F(2x2, 3x3) for float64, which is chosen for
+accuracy (gradient checks): there it keeps the GEMM's error.
+:data:`ACCURACY` holds the numbers of the first seed; a test keeps them
+true within 4x.
 """
 
 from collections import namedtuple
@@ -53,7 +67,8 @@ __all__ = ["applicable", "conv2d_forward", "conv2d_backward", "WinogradCache"]
 #: Max |error| / max |reference| of float32 results against float64 ones
 #: (the table of the module docstring).
 ACCURACY = {
-    "winograd": {"out": 1.8e-7, "dx": 2.3e-7, "dw": 7.7e-7},
+    "winograd": {"out": 2.0e-7, "dx": 2.3e-7, "dw": 7.7e-7},
+    "winograd4x4": {"out": 1.2e-6, "dx": 1.3e-6, "dw": 9.1e-7},
     "gemm": {"out": 5.3e-7, "dx": 1.5e-7, "dw": 4.4e-7},
 }
 
@@ -61,9 +76,42 @@ _BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtyp
 _G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
 _AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
 
-#: (n, h, w, ph, pw, oh, ow, th, tw): images, image size, padding, output
-#: size and tiles per image (each tile makes a 2x2 output block).
-WinoGeometry = namedtuple("WinoGeometry", "n h w ph pw oh ow th tw")
+# F(4x4, 3x3) from the interpolation points 0, 1, -1, 2, -1/2 (and infinity):
+# A^T[i, j] = a_j^i, G[j, k] = a_j^k / prod_{l != j} (a_j - a_l), B^T the
+# matrix that makes A^T [(G g) .* (B^T d)] the correlation of d and g
+# (tests/test_winograd.py derives all three from the points again).  The
+# points +-2 of the textbook set (Lavin & Gray) give 2.8x the float32 error.
+_BT4 = np.array([[1, 1.5, -2, -1.5, 1, 0],
+                 [0, -1, -2.5, -0.5, 1, 0],
+                 [0, 1, 0.5, -2.5, 1, 0],
+                 [0, -0.5, -1, 0.5, 1, 0],
+                 [0, 2, -1, -2, 1, 0],
+                 [0, 1, 1.5, -2, -1.5, 1]], dtype=np.float64)
+_G4 = np.array([[1, 0, 0],
+                [-1 / 3, -1 / 3, -1 / 3],
+                [1 / 3, -1 / 3, 1 / 3],
+                [1 / 15, 2 / 15, 4 / 15],
+                [-16 / 15, 8 / 15, -4 / 15],
+                [0, 0, 1]], dtype=np.float64)
+_AT4 = np.array([[1, 1, 1, 1, 1, 0],
+                 [0, 1, -1, 2, -0.5, 0],
+                 [0, 1, 1, 4, 0.25, 0],
+                 [0, 1, -1, 8, -0.125, 1]], dtype=np.float64)
+
+#: One Winograd algorithm F(m x m, 3x3): output tiles m x m from input tiles
+#: (m + 2) x (m + 2); ``bt``, ``g``, ``at`` the input, filter and output
+#: transforms.
+Variant = namedtuple("Variant", "m bt g at")
+
+#: The two variants by ``algorithm`` name.
+VARIANTS = {
+    "winograd": Variant(2, _BT, _G, _AT),
+    "winograd4x4": Variant(4, _BT4, _G4, _AT4),
+}
+
+#: (n, h, w, ph, pw, oh, ow, th, tw, m): images, image size, padding, output
+#: size, tiles per image (each tile makes an m x m output block) and m.
+WinoGeometry = namedtuple("WinoGeometry", "n h w ph pw oh ow th tw m")
 
 #: Bytes of one chunk's tile array (16, max(C, F), P): the images of a chunk
 #: are transformed, multiplied and transformed back while their tiles are
@@ -72,9 +120,9 @@ CHUNK_BYTES = 2 << 20
 
 
 #: What :func:`conv2d_backward` needs: the input x (C-contiguous), the
-#: transformed filters U (16, F, C), the geometry, whether there is a bias,
-#: the dtype and the filter shape.
-class WinogradCache(namedtuple("WinogradCache", "x u wg has_bias dtype w_shape")):
+#: transformed filters U (T, F, C) (T = (m + 2)^2), the geometry, whether
+#: there is a bias, the dtype, the filter shape and the variant.
+class WinogradCache(namedtuple("WinogradCache", "x u wg has_bias dtype w_shape variant")):
     __slots__ = ()
 
     @property
@@ -82,15 +130,19 @@ class WinogradCache(namedtuple("WinogradCache", "x u wg has_bias dtype w_shape")
         return (self.wg.n, self.w_shape[0], self.wg.oh, self.wg.ow)
 
 
-ALGORITHMS = ("auto", "gemm", "winograd")
+ALGORITHMS = ("auto", "gemm") + tuple(VARIANTS)
 
 #: "auto" picks Winograd when both channel counts reach this (below it the
 #: transforms cost more than the products they save).
 AUTO_MIN_CHANNELS = 16
 
+#: The variant "auto" takes per dtype (its char): F(4x4, 3x3) for float32,
+#: F(2x2, 3x3) for float64 (the module docstring says why).
+AUTO_VARIANT = {"f": "winograd4x4", "d": "winograd"}
+
 
 def applicable(win, groups=1, mode="zeros"):
-    """Whether Winograd F(2x2, 3x3) computes the convolution of Window ``win``.
+    """Whether Winograd F(m x m, 3x3) computes the convolution of Window ``win``.
 
     A 2-D, channels-first, ungrouped convolution with zero padding, a 3x3
     kernel, stride 1 and no dilation.
@@ -101,36 +153,48 @@ def applicable(win, groups=1, mode="zeros"):
 
 
 def chosen(algorithm, win, f, dtype, groups=1, mode="zeros"):
-    """Whether the convolution of Window ``win`` with ``f`` filters runs by Winograd.
+    """The :class:`Variant` that computes the convolution of Window ``win`` with ``f``
+    filters, or None (gemm).
 
-    ``algorithm`` is checked here: "auto", "gemm" or "winograd" (which
-    raises ``ValueError`` where Winograd does not apply).
+    ``algorithm`` is checked here: "auto", "gemm", "winograd" (F(2x2, 3x3))
+    or "winograd4x4" (F(4x4, 3x3)); the last two raise ``ValueError``
+    where Winograd does not apply.  "auto" takes F(4x4, 3x3) for float32
+    and F(2x2, 3x3) for float64 (see the module docstring), where both
+    channel counts are at least :data:`AUTO_MIN_CHANNELS`.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
     if algorithm == "gemm":
-        return False
+        return None
     if not applicable(win, groups, mode):
-        if algorithm == "winograd":
+        if algorithm != "auto":
             raise ValueError(
-                "algorithm='winograd' needs a 2-D channels-first convolution with a 3x3 "
+                f"algorithm={algorithm!r} needs a 2-D channels-first convolution with a 3x3 "
                 "kernel, stride 1, dilation 1, groups 1 and zero padding; got kernel "
                 f"{tuple(win.kernel)}, stride {tuple(win.stride)}, dilation "
                 f"{tuple(win.dilation)}, groups {groups}, padding_mode {mode!r}")
-        return False
-    if algorithm == "winograd":
-        return True
-    return (np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
-            and min(win.c, f) >= AUTO_MIN_CHANNELS and win.n > 0)
+        return None
+    if algorithm != "auto":
+        return VARIANTS[algorithm]
+    dtype = np.dtype(dtype)
+    if dtype.char not in AUTO_VARIANT or min(win.c, f) < AUTO_MIN_CHANNELS or win.n == 0:
+        return None
+    return VARIANTS[AUTO_VARIANT[dtype.char]]
 
 
-def geometry(x_shape, padding, out=None):
+
+def geometry(x_shape, padding, out=None, m=2):
     """The :data:`WinoGeometry` of ``x_shape`` (N, C, H, W) with leading padding
-    ``(ph, pw)`` and output size ``out`` (default: the same padding trailing)."""
+    ``(ph, pw)``, output size ``out`` (default: the same padding trailing)
+    and m x m output tiles."""
     n, _, h, w = x_shape
     ph, pw = padding
     oh, ow = out if out is not None else (h + 2 * ph - 2, w + 2 * pw - 2)
-    return WinoGeometry(n, h, w, ph, pw, oh, ow, (oh + 1) // 2, (ow + 1) // 2)
+    return WinoGeometry(n, h, w, ph, pw, oh, ow, -(-oh // m), -(-ow // m), m)
+
+
+def _variant(wg):
+    return VARIANTS["winograd" if wg.m == 2 else "winograd4x4"]
 
 
 # --------------------------------------------------------------------------
@@ -146,34 +210,39 @@ def _tile_view(a, th, tw, size, step):
 
 
 def _to_tiles(t, out):
-    """(n, c, th, tw, 4, 4) -> out (16, c, n*th*tw)."""
-    n, c, th, tw = t.shape[:4]
-    out[...] = t.transpose(4, 5, 1, 0, 2, 3).reshape(16, c, n * th * tw)
+    """(n, c, th, tw, t, t) -> out (t*t, c, n*th*tw)."""
+    n, c, th, tw, size = t.shape[:5]
+    out[...] = t.transpose(4, 5, 1, 0, 2, 3).reshape(size * size, c, n * th * tw)
 
 
 def _from_tiles(tiles, wg):
-    """(16, c, p) -> (n, c, th, tw, 4, 4)."""
-    c = tiles.shape[1]
-    return tiles.reshape(4, 4, c, wg.n, wg.th, wg.tw).transpose(3, 2, 4, 5, 0, 1)
+    """(t*t, c, p) -> (n, c, th, tw, t, t)."""
+    c, t = tiles.shape[1], wg.m + 2
+    return tiles.reshape(t, t, c, wg.n, wg.th, wg.tw).transpose(3, 2, 4, 5, 0, 1)
+
+
+def _padded(n, c, wg, dtype):
+    """Zeros covering every tile's input: (n, c, m*th + 2, m*tw + 2)."""
+    return np.zeros((n, c, wg.m * wg.th + 2, wg.m * wg.tw + 2), dtype=dtype)
 
 
 def winograd_input(x, tiles, wg):
     """NumPy twin of ``_cext.winograd_input``."""
     wg = WinoGeometry(*wg)
     n, c = x.shape[:2]
-    xp = np.zeros((n, c, 2 * wg.th + 2, 2 * wg.tw + 2), dtype=x.dtype)
+    xp = _padded(n, c, wg, x.dtype)
     xp[:, :, wg.ph:wg.ph + wg.h, wg.pw:wg.pw + wg.w] = x
-    bt = _BT.astype(x.dtype)
-    _to_tiles(bt @ _tile_view(xp, wg.th, wg.tw, 4, 2) @ bt.T, tiles)
+    bt = _variant(wg).bt.astype(x.dtype)
+    _to_tiles(bt @ _tile_view(xp, wg.th, wg.tw, wg.m + 2, wg.m) @ bt.T, tiles)
 
 
 def winograd_output(m, bias, y, wg):
     """NumPy twin of ``_cext.winograd_output``."""
     wg = WinoGeometry(*wg)
     f = m.shape[1]
-    at = _AT.astype(m.dtype)
-    blocks = at @ _from_tiles(m, wg) @ at.T  # (n, f, th, tw, 2, 2)
-    full = blocks.transpose(0, 1, 2, 4, 3, 5).reshape(wg.n, f, 2 * wg.th, 2 * wg.tw)
+    at = _variant(wg).at.astype(m.dtype)
+    blocks = at @ _from_tiles(m, wg) @ at.T  # (n, f, th, tw, m, m)
+    full = blocks.transpose(0, 1, 2, 4, 3, 5).reshape(wg.n, f, wg.m * wg.th, wg.m * wg.tw)
     y[...] = full[:, :, :wg.oh, :wg.ow]
     if bias.shape[0]:
         y += bias.reshape(1, f, 1, 1)
@@ -183,10 +252,10 @@ def winograd_output_adjoint(dy, dm, wg):
     """NumPy twin of ``_cext.winograd_output_adjoint``."""
     wg = WinoGeometry(*wg)
     f = dy.shape[1]
-    padded = np.zeros((wg.n, f, 2 * wg.th, 2 * wg.tw), dtype=dy.dtype)
+    padded = np.zeros((wg.n, f, wg.m * wg.th, wg.m * wg.tw), dtype=dy.dtype)
     padded[:, :, :wg.oh, :wg.ow] = dy
-    blocks = padded.reshape(wg.n, f, wg.th, 2, wg.tw, 2).transpose(0, 1, 2, 4, 3, 5)
-    a = _AT.T.astype(dy.dtype)
+    blocks = padded.reshape(wg.n, f, wg.th, wg.m, wg.tw, wg.m).transpose(0, 1, 2, 4, 3, 5)
+    a = _variant(wg).at.T.astype(dy.dtype)
     _to_tiles(a @ blocks @ a.T, dm)
 
 
@@ -194,12 +263,13 @@ def winograd_input_adjoint(dv, dx, wg):
     """NumPy twin of ``_cext.winograd_input_adjoint``."""
     wg = WinoGeometry(*wg)
     n, c = dx.shape[:2]
-    b = _BT.T.astype(dv.dtype)
-    d = b @ _from_tiles(dv, wg) @ b.T  # (n, c, th, tw, 4, 4)
-    xp = np.zeros((n, c, 2 * wg.th + 2, 2 * wg.tw + 2), dtype=dv.dtype)
-    for i in range(4):
-        for j in range(4):
-            xp[:, :, i:i + 2 * wg.th:2, j:j + 2 * wg.tw:2] += d[..., i, j]
+    b = _variant(wg).bt.T.astype(dv.dtype)
+    d = b @ _from_tiles(dv, wg) @ b.T  # (n, c, th, tw, t, t)
+    xp = _padded(n, c, wg, dv.dtype)
+    m = wg.m
+    for i in range(m + 2):
+        for j in range(m + 2):
+            xp[:, :, i:i + m * wg.th:m, j:j + m * wg.tw:m] += d[..., i, j]
     dx[...] = xp[:, :, wg.ph:wg.ph + wg.h, wg.pw:wg.pw + wg.w]
 
 
@@ -223,30 +293,30 @@ def _transforms(dtype):
 
 def _chunks(wg, channels, itemsize):
     """``(lo, hi, geometry)`` of the image chunks whose tile arrays stay in the cache."""
-    per_image = 16 * channels * wg.th * wg.tw * itemsize
+    per_image = (wg.m + 2) ** 2 * channels * wg.th * wg.tw * itemsize
     step = max(1, CHUNK_BYTES // max(per_image, 1))
     for lo in range(0, wg.n, step):
         hi = min(wg.n, lo + step)
         yield lo, hi, wg._replace(n=hi - lo)
 
 
-def tile_array(name, channels, p, dtype):
-    """An empty (16, channels, p) tile array whose rows are not a multiple of 4 KiB apart.
+def tile_array(name, rows, channels, p, dtype):
+    """An empty (rows, channels, p) tile array whose rows are not a multiple of 4 KiB apart.
 
-    The transforms read or write the 16 rows as 16 streams; rows a multiple
-    of 4 KiB apart would all fall into one cache set.  The array is the
-    scratch buffer ``name`` (:mod:`._scratch`): kept between calls.
+    The transforms read or write the rows as that many streams; rows a
+    multiple of 4 KiB apart would all fall into one cache set.  The array is
+    the scratch buffer ``name`` (:mod:`._scratch`): kept between calls.
     """
     dtype = np.dtype(dtype)
     row = channels * p
     pad = (-row) % (64 // dtype.itemsize) + 64 // dtype.itemsize   # one cache line past
     if ((row + pad) * dtype.itemsize) % 4096 == 0:
         pad += 64 // dtype.itemsize
-    return _scratch.take(name, (16, row + pad), dtype)[:, :row].reshape(16, channels, p)
+    return _scratch.take(name, (rows, row + pad), dtype)[:, :row].reshape(rows, channels, p)
 
 
-def conv2d_forward(x, w, b, padding, dtype, out_size=None):
-    """``conv2d(x, w, b, stride=1, padding=padding)`` for 3x3 ``w``, by Winograd F(2x2, 3x3).
+def conv2d_forward(x, w, b, padding, dtype, out_size=None, variant=None):
+    """``conv2d(x, w, b, stride=1, padding=padding)`` for 3x3 ``w``, by Winograd F(m x m, 3x3).
 
     Parameters
     ----------
@@ -258,6 +328,8 @@ def conv2d_forward(x, w, b, padding, dtype, out_size=None):
     out_size : pair of ints, optional
         ``(oh, ow)``; default ``(H + 2*ph - 2, W + 2*pw - 2)`` (the same
         padding at the end).
+    variant : Variant, optional
+        One of :data:`VARIANTS` (default F(2x2, 3x3)).
 
     Returns
     -------
@@ -267,51 +339,56 @@ def conv2d_forward(x, w, b, padding, dtype, out_size=None):
         chunk): do not modify ``x`` in place before the backward pass.
     """
     dtype = np.dtype(dtype)
+    v = VARIANTS["winograd"] if variant is None else variant
+    t2 = (v.m + 2) ** 2
     x = np.ascontiguousarray(x, dtype=dtype)
     f, c = w.shape[:2]
-    wg = geometry(x.shape, padding, out_size)
+    wg = geometry(x.shape, padding, out_size, v.m)
     k = _transforms(dtype)
-    g = _G.astype(dtype)
+    # the filter transform in float64 (its entries 1/3, 1/15 .. are not
+    # float32 numbers), rounded once
     u = np.ascontiguousarray(
-        (g @ w.astype(dtype, copy=False) @ g.T).transpose(2, 3, 0, 1).reshape(16, f, c))
+        (v.g @ w.astype(np.float64) @ v.g.T).transpose(2, 3, 0, 1).reshape(t2, f, c),
+        dtype=dtype)
     out = np.empty((wg.n, f, wg.oh, wg.ow), dtype=dtype)
     bias = np.zeros(0, dtype) if b is None else np.ascontiguousarray(b, dtype=dtype)
     tiles = m = None
     for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
         p = wc.n * wc.th * wc.tw
         if tiles is None or tiles.shape[2] != p:
-            tiles = tile_array("winograd tiles", c, p, dtype)
-            m = tile_array("winograd products", f, p, dtype)
+            tiles = tile_array("winograd tiles", t2, c, p, dtype)
+            m = tile_array("winograd products", t2, f, p, dtype)
         k.winograd_input(x[lo:hi], tiles, tuple(wc))
         np.matmul(u, tiles, out=m)
         k.winograd_output(m, bias, out[lo:hi], tuple(wc))
-    return out, WinogradCache(x, u, wg, b is not None, dtype, w.shape)
+    return out, WinogradCache(x, u, wg, b is not None, dtype, w.shape, v)
 
 
 def conv2d_backward(dout, cache):
     """Gradients ``(dx, dw, db)`` of :func:`conv2d_forward`; ``db`` is None without a bias."""
-    x, u, wg, has_bias, dtype, w_shape = cache
+    x, u, wg, has_bias, dtype, w_shape, v = cache
     f, c = w_shape[:2]
+    t2 = (v.m + 2) ** 2
     dout = np.ascontiguousarray(dout, dtype=dtype)
     k = _transforms(dtype)
     dx = np.empty((wg.n, c, wg.h, wg.w), dtype=dtype)
-    du = np.zeros((16, f, c), dtype=dtype)
+    du = np.zeros((t2, f, c), dtype=dtype)
     du_part = np.empty_like(du)
     ut = u.transpose(0, 2, 1)
     tiles = None
     for lo, hi, wc in _chunks(wg, max(c, f), dtype.itemsize):
         p = wc.n * wc.th * wc.tw
         if tiles is None or tiles.shape[2] != p:
-            tiles = tile_array("winograd tiles", c, p, dtype)
-            dm = tile_array("winograd products", f, p, dtype)
-            dv = tile_array("winograd gradients", c, p, dtype)
+            tiles = tile_array("winograd tiles", t2, c, p, dtype)
+            dm = tile_array("winograd products", t2, f, p, dtype)
+            dv = tile_array("winograd gradients", t2, c, p, dtype)
         k.winograd_input(x[lo:hi], tiles, tuple(wc))
         k.winograd_output_adjoint(dout[lo:hi], dm, tuple(wc))
-        np.matmul(dm, tiles.transpose(0, 2, 1), out=du_part)     # (16, F, C)
+        np.matmul(dm, tiles.transpose(0, 2, 1), out=du_part)     # (T, F, C)
         du += du_part
-        np.matmul(ut, dm, out=dv)                                 # (16, C, P)
+        np.matmul(ut, dm, out=dv)                                 # (T, C, P)
         k.winograd_input_adjoint(dv, dx[lo:hi], tuple(wc))
-    g = _G.astype(dtype)
-    dw = g.T @ du.reshape(4, 4, f, c).transpose(2, 3, 0, 1) @ g
+    t = v.m + 2
+    dw = v.g.T @ du.astype(np.float64).reshape(t, t, f, c).transpose(2, 3, 0, 1) @ v.g
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
-    return dx, np.ascontiguousarray(dw), db
+    return dx, np.ascontiguousarray(dw, dtype=dtype), db

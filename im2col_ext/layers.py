@@ -214,8 +214,10 @@ def _conv_forward(d, x, w, b, stride, padding, dilation, groups, channel_axis,
     win = window(n, c, size, kernel, stride, padding, dilation, channel_axis=ca)
     _padding.check_pads(win, mode)
     dtype = _float_dtype(x, w, *(() if b is None else (b,)))
-    if _winograd.chosen(algorithm, win, f, dtype, g, mode):
-        return _winograd.conv2d_forward(x, w, b, [p[0] for p in win.pad], dtype, win.out)
+    variant = _winograd.chosen(algorithm, win, f, dtype, g, mode)
+    if variant is not None:
+        return _winograd.conv2d_forward(x, w, b, [p[0] for p in win.pad], dtype, win.out,
+                                        variant)
     x = x.astype(dtype, copy=False)
     wm = _conv_matrix(w.astype(dtype, copy=False), g, ca)
     nl = win.L
@@ -1019,12 +1021,14 @@ def conv2d_forward(x: ArrayLike, w: ArrayLike, b: Optional[ArrayLike] = None,
                    stride: IntOrSeq = 1, padding: Padding = 0, dilation: IntOrSeq = 1,
                    groups: int = 1, *, channel_axis: int = 1, padding_mode: str = "zeros",
                    algorithm: str = "auto") -> Tuple[Array, Cache]:
-    """2-D convolution; ``algorithm`` "auto" (default), "gemm" or "winograd".
+    """2-D convolution; ``algorithm`` "auto" (default), "gemm", "winograd" or "winograd4x4".
 
     "gemm": im2col and matrix products (every convolution); "winograd":
-    Winograd F(2x2, 3x3) (3x3, stride 1, no dilation, groups 1, zero
-    padding, channels first; accuracy in ``im2col_ext._winograd``); "auto":
-    Winograd where it applies and both channel counts are >= 16, else gemm.
+    Winograd F(2x2, 3x3), "winograd4x4": F(4x4, 3x3) (both for 3x3, stride
+    1, no dilation, groups 1, zero padding, channels first; accuracy in
+    ``im2col_ext._winograd``); "auto": where Winograd applies and both
+    channel counts are >= 16, F(4x4, 3x3) for float32 and F(2x2, 3x3) for
+    float64, else gemm.
     """
     return _conv_forward(2, x, w, b, stride, padding, dilation, groups, channel_axis,
                          padding_mode, algorithm)

@@ -1,5 +1,5 @@
 /*
- * winograd.c -- the Winograd F(2x2, 3x3) transforms (no Python.h).
+ * winograd.c -- the Winograd F(2x2, 3x3) and F(4x4, 3x3) transforms (no Python.h).
  *
  * The contract (layouts, tile placement, threads) is in winograd.h; each
  * function there is defined for float (_f32) and double (_f64) by including
@@ -35,8 +35,21 @@
 #define I2C_WINO_INLINE inline
 #endif
 
-/* Tiles a kernel transforms at a time (see winograd_template.c). */
-#define WINO_CHUNK 64
+/* The passes over tiles (winograd_template.c) are compiled twice with GCC on
+ * x86-64 Linux: for AVX2 and for the baseline, chosen once at load time by
+ * the CPU (an ifunc), so that wheels run anywhere and use 8-float vectors
+ * where they can.  Both are the same element-wise operations (no FMA:
+ * -ffp-contract=off; no sums reordered), so the results are bitwise the
+ * same on every CPU.  Define I2C_NO_CLONES to build one version only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(I2C_NO_CLONES)
+#define I2C_WINO_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define I2C_WINO_CLONES
+#endif
+
+/* Tiles a kernel transforms at a time, at most (see winograd_template.c). */
+#define WINO_RUN 64
 
 /* Threads for `units` independent units of `per_unit` elements each. */
 static int wino_threads(int num_threads, int64_t units, int64_t per_unit)

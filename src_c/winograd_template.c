@@ -2,51 +2,500 @@
  * winograd_template.c -- the dtype-generic body of the Winograd transforms.
  *
  * Not compiled on its own: winograd.c includes it once per element type
- * after defining T (float or double) and FN(f) (f_f32 or f_f64).  Layouts
- * and meanings are those of winograd.h.
+ * after defining T (float or double) and FN(f) (f_f32 or f_f64).  Layouts,
+ * matrices and meanings are those of winograd.h.
  *
- * Each kernel works on a row of up to WINO_CHUNK tiles at a time, in loops
- * over the tiles that the compiler can vectorize; the 16 rows of a tile
- * array are read or written as 16 streams (g->ks apart, which the caller
- * keeps off multiples of 4 KiB so that they do not share one cache set).
+ * Every transform is separable: a 1-D transform down the columns of a tile
+ * and one along its rows.  The 1-D transforms are the inline functions
+ * below, for m = 2 and m = 4.  A kernel works on a plane (one image, one
+ * channel) a run of tiles at a time: the tiles of whole tile rows ("bands")
+ * while up to WINO_RUN of them fit, else WINO_RUN tiles of one band.  The
+ * tiles of a run are consecutive in the tile arrays, so every pass over
+ * tiles is one loop over the run (whole bands at once: a 28-pixel-wide
+ * image has only 7 or 14 tiles per band, too few for vector loops), with
+ * restrict parameters so that the compiler vectorizes it.  The T rows of a
+ * tile array are read or written as T streams (g->ks apart, which the
+ * caller keeps off multiples of 4 KiB so that they do not share one cache
+ * set).
  */
 #ifndef T
 #error "define T and FN before including winograd_template.c"
 #endif
 
-/* Row i (0..3) of the padded input of tile row ty, columns 2*tx0 - pw ..
- * 2*(tx0 + cnt) - pw + 1, into r (zeros outside the plane). */
-/* B^T applied to rows r0 .. r0+3 of the zero-padded plane, columns q0 ..
- * q0 + len - 1, into r: r[0] = d0 - d2, r[1] = d1 + d2, r[2] = d2 - d1,
- * r[3] = d1 - d3.  The rows are read in place (a row outside the plane
- * reads a row of zeros), so no padded copy is made: copying each row
- * (memcpy calls of 30 elements) cost 7% of a convolution. */
-static void FN(wino_bt_rows)(const T *plane, int64_t h, int64_t w, int64_t r0, int64_t q0,
-                             int64_t len, T r[4][2 * WINO_CHUNK + 2])
+#define WR T *I2C_WINO_RESTRICT         /* a written stream */
+#define RD const T *I2C_WINO_RESTRICT   /* a read stream    */
+
+/* ------------------------------------------------------------------------
+ * 1-D transforms: B^T (input), B (its adjoint), A^T (output), A (its adjoint)
+ * ------------------------------------------------------------------------ */
+
+static I2C_WINO_INLINE void FN(wino2_bt)(T d0, T d1, T d2, T d3, T *o0, T *o1, T *o2, T *o3)
 {
-    static const T zeros[2 * WINO_CHUNK + 2];
-    const T *src[4];
-    int64_t i, q, ja, jb;
-    i2c_range(q0, 1, w, len, &ja, &jb);   /* columns inside the plane */
-    for (i = 0; i < 4; i++) {
-        const int64_t row = r0 + i;
-        src[i] = row >= 0 && row < h ? plane + row * w + q0 + ja : zeros;
-        memset(r[i], 0, (size_t)ja * sizeof(T));
-        memset(r[i] + jb, 0, (size_t)(len - jb) * sizeof(T));
+    *o0 = d0 - d2;
+    *o1 = d1 + d2;
+    *o2 = d2 - d1;
+    *o3 = d1 - d3;
+}
+
+static I2C_WINO_INLINE void FN(wino2_b)(T v0, T v1, T v2, T v3, T *d0, T *d1, T *d2, T *d3)
+{
+    *d0 = v0;
+    *d1 = v1 - v2 + v3;
+    *d2 = v1 + v2 - v0;
+    *d3 = -v3;
+}
+
+static I2C_WINO_INLINE void FN(wino2_at)(T m0, T m1, T m2, T m3, T *y0, T *y1)
+{
+    *y0 = m0 + m1 + m2;
+    *y1 = m1 - m2 - m3;
+}
+
+static I2C_WINO_INLINE void FN(wino2_a)(T e0, T e1, T *r0, T *r1, T *r2, T *r3)
+{
+    *r0 = e0;
+    *r1 = e0 + e1;
+    *r2 = e0 - e1;
+    *r3 = -e1;
+}
+
+static I2C_WINO_INLINE void FN(wino4_bt)(T d0, T d1, T d2, T d3, T d4, T d5, T *o0, T *o1,
+                                         T *o2, T *o3, T *o4, T *o5)
+{
+    const T e = d4 - d2, f = d1 - d3;
+    *o0 = (d0 + (T)1.5 * f) + (d4 - (T)2 * d2);
+    *o1 = (d4 - (T)2.5 * d2) - (d1 + (T)0.5 * d3);
+    *o2 = (d4 + (T)0.5 * d2) + (d1 - (T)2.5 * d3);
+    *o3 = e - (T)0.5 * f;
+    *o4 = e + (T)2 * f;
+    *o5 = (d5 + (d1 - (T)2 * d3)) - (T)1.5 * e;
+}
+
+static I2C_WINO_INLINE void FN(wino4_b)(T v0, T v1, T v2, T v3, T v4, T v5, T *d0, T *d1,
+                                        T *d2, T *d3, T *d4, T *d5)
+{
+    *d0 = v0;
+    *d1 = ((T)1.5 * v0 - v1) + (v2 - (T)0.5 * v3) + ((T)2 * v4 + v5);
+    *d2 = ((T)0.5 * v2 - v3) + ((T)1.5 * v5 - v4) - ((T)2 * v0 + (T)2.5 * v1);
+    *d3 = ((T)0.5 * v3 - (T)2.5 * v2) - ((T)1.5 * v0 + (T)0.5 * v1) - (T)2 * (v4 + v5);
+    *d4 = (v0 + v1) + (v2 + v3) + (v4 - (T)1.5 * v5);
+    *d5 = v5;
+}
+
+static I2C_WINO_INLINE void FN(wino4_at)(T m0, T m1, T m2, T m3, T m4, T m5, T *y0, T *y1,
+                                         T *y2, T *y3)
+{
+    const T p = m1 + m2, q = m1 - m2;
+    *y0 = (m0 + p) + (m3 + m4);
+    *y1 = q + ((T)2 * m3 - (T)0.5 * m4);
+    *y2 = p + ((T)4 * m3 + (T)0.25 * m4);
+    *y3 = (q + ((T)8 * m3 - (T)0.125 * m4)) + m5;
+}
+
+static I2C_WINO_INLINE void FN(wino4_a)(T e0, T e1, T e2, T e3, T *r0, T *r1, T *r2, T *r3,
+                                        T *r4, T *r5)
+{
+    const T s = e0 + e2, d = e1 + e3;
+    *r0 = e0;
+    *r1 = s + d;
+    *r2 = s - d;
+    *r3 = (e0 + (T)2 * e1) + ((T)4 * e2 + (T)8 * e3);
+    *r4 = (e0 - (T)0.5 * e1) + ((T)0.25 * e2 - (T)0.125 * e3);
+    *r5 = e3;
+}
+
+/* ------------------------------------------------------------------------
+ * Passes over n elements or tiles, one function per pass and m: every
+ * stream a restrict parameter (restrict on local pointers, or pointers in
+ * an array, left the compiler checking them for aliasing, and with more
+ * than 10 pairs it keeps the loop scalar).
+ * ------------------------------------------------------------------------ */
+
+/* Down the columns: o_k[q] = (B^T d[q])_k. */
+I2C_WINO_CLONES
+static void FN(wino2_bt_cols)(RD d0, RD d1, RD d2, RD d3, int64_t n, WR o0, WR o1, WR o2,
+                              WR o3)
+{
+    int64_t q;
+    for (q = 0; q < n; q++)
+        FN(wino2_bt)(d0[q], d1[q], d2[q], d3[q], &o0[q], &o1[q], &o2[q], &o3[q]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_bt_cols)(RD d0, RD d1, RD d2, RD d3, RD d4, RD d5, int64_t n, WR o0,
+                              WR o1, WR o2, WR o3, WR o4, WR o5)
+{
+    int64_t q;
+    for (q = 0; q < n; q++)
+        FN(wino4_bt)(d0[q], d1[q], d2[q], d3[q], d4[q], d5[q], &o0[q], &o1[q], &o2[q], &o3[q],
+                     &o4[q], &o5[q]);
+}
+
+/* Along a row: tile t is r[m*t .. m*t + m + 1]; v_j[t] = (B^T r_t)_j. */
+I2C_WINO_CLONES
+static void FN(wino2_bt_row)(RD r, int64_t n, WR v0, WR v1, WR v2, WR v3)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino2_bt)(r[2 * t], r[2 * t + 1], r[2 * t + 2], r[2 * t + 3], &v0[t], &v1[t],
+                     &v2[t], &v3[t]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_bt_row)(RD r, int64_t n, WR v0, WR v1, WR v2, WR v3, WR v4, WR v5)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino4_bt)(r[4 * t], r[4 * t + 1], r[4 * t + 2], r[4 * t + 3], r[4 * t + 4],
+                     r[4 * t + 5], &v0[t], &v1[t], &v2[t], &v3[t], &v4[t], &v5[t]);
+}
+
+/* Down the columns of the products: s_a[t] = (A^T m[t])_a. */
+I2C_WINO_CLONES
+static void FN(wino2_at_cols)(RD m0, RD m1, RD m2, RD m3, int64_t n, WR s0, WR s1)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino2_at)(m0[t], m1[t], m2[t], m3[t], &s0[t], &s1[t]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_at_cols)(RD m0, RD m1, RD m2, RD m3, RD m4, RD m5, int64_t n, WR s0,
+                              WR s1, WR s2, WR s3)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino4_at)(m0[t], m1[t], m2[t], m3[t], m4[t], m5[t], &s0[t], &s1[t], &s2[t], &s3[t]);
+}
+
+/* Along a row of outputs: y[m*t + b] = (A^T s[t])_b + bias. */
+I2C_WINO_CLONES
+static void FN(wino2_at_row)(RD s0, RD s1, RD s2, RD s3, int64_t n, T bias, WR y)
+{
+    int64_t t;
+    for (t = 0; t < n; t++) {
+        T y0, y1;
+        FN(wino2_at)(s0[t], s1[t], s2[t], s3[t], &y0, &y1);
+        y[2 * t] = y0 + bias;
+        y[2 * t + 1] = y1 + bias;
     }
-    {
-        const T *I2C_WINO_RESTRICT d0 = src[0], *I2C_WINO_RESTRICT d1 = src[1];
-        const T *I2C_WINO_RESTRICT d2 = src[2], *I2C_WINO_RESTRICT d3 = src[3];
-        T *I2C_WINO_RESTRICT o0 = r[0] + ja, *I2C_WINO_RESTRICT o1 = r[1] + ja;
-        T *I2C_WINO_RESTRICT o2 = r[2] + ja, *I2C_WINO_RESTRICT o3 = r[3] + ja;
-        for (q = 0; q < jb - ja; q++) {
-            o0[q] = d0[q] - d2[q];
-            o1[q] = d1[q] + d2[q];
-            o2[q] = d2[q] - d1[q];
-            o3[q] = d1[q] - d3[q];
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_at_row)(RD s0, RD s1, RD s2, RD s3, RD s4, RD s5, int64_t n, T bias, WR y)
+{
+    int64_t t;
+    for (t = 0; t < n; t++) {
+        T y0, y1, y2, y3;
+        FN(wino4_at)(s0[t], s1[t], s2[t], s3[t], s4[t], s5[t], &y0, &y1, &y2, &y3);
+        y[4 * t] = y0 + bias;
+        y[4 * t + 1] = y1 + bias;
+        y[4 * t + 2] = y2 + bias;
+        y[4 * t + 3] = y3 + bias;
+    }
+}
+
+/* Down the columns of dY: u_i[q] = (A e[q])_i. */
+I2C_WINO_CLONES
+static void FN(wino2_a_cols)(RD e0, RD e1, int64_t n, WR u0, WR u1, WR u2, WR u3)
+{
+    int64_t q;
+    for (q = 0; q < n; q++)
+        FN(wino2_a)(e0[q], e1[q], &u0[q], &u1[q], &u2[q], &u3[q]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_a_cols)(RD e0, RD e1, RD e2, RD e3, int64_t n, WR u0, WR u1, WR u2,
+                             WR u3, WR u4, WR u5)
+{
+    int64_t q;
+    for (q = 0; q < n; q++)
+        FN(wino4_a)(e0[q], e1[q], e2[q], e3[q], &u0[q], &u1[q], &u2[q], &u3[q], &u4[q], &u5[q]);
+}
+
+/* Along a row: tile t is u[m*t .. m*t + m - 1]; v_j[t] = (A u_t)_j. */
+I2C_WINO_CLONES
+static void FN(wino2_a_row)(RD u, int64_t n, WR v0, WR v1, WR v2, WR v3)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino2_a)(u[2 * t], u[2 * t + 1], &v0[t], &v1[t], &v2[t], &v3[t]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_a_row)(RD u, int64_t n, WR v0, WR v1, WR v2, WR v3, WR v4, WR v5)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino4_a)(u[4 * t], u[4 * t + 1], u[4 * t + 2], u[4 * t + 3], &v0[t], &v1[t],
+                    &v2[t], &v3[t], &v4[t], &v5[t]);
+}
+
+/* Across the streams of a tile array (the adjoint input transform, both
+ * passes): d_a[t] = (B v[t])_a. */
+I2C_WINO_CLONES
+static void FN(wino2_b_cols)(RD v0, RD v1, RD v2, RD v3, int64_t n, WR d0, WR d1, WR d2,
+                             WR d3)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino2_b)(v0[t], v1[t], v2[t], v3[t], &d0[t], &d1[t], &d2[t], &d3[t]);
+}
+
+I2C_WINO_CLONES
+static void FN(wino4_b_cols)(RD v0, RD v1, RD v2, RD v3, RD v4, RD v5, int64_t n, WR d0,
+                             WR d1, WR d2, WR d3, WR d4, WR d5)
+{
+    int64_t t;
+    for (t = 0; t < n; t++)
+        FN(wino4_b)(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], &d0[t], &d1[t], &d2[t], &d3[t],
+                    &d4[t], &d5[t]);
+}
+
+/* ------------------------------------------------------------------------
+ * Runs of tiles.  A run is `bands` whole tile rows ty0 .. (cnt = tw tiles
+ * each), or one band's tiles tx0 .. tx0 + cnt - 1; its tiles are
+ * consecutive in the tile arrays (from tile ty0*tw + tx0 of the plane).
+ * ------------------------------------------------------------------------ */
+
+#define WINO_TW 6                               /* the largest tile width m + 2 */
+#define WINO_COLS (4 * WINO_RUN + 2)            /* the widest run of columns    */
+
+/* The bands of one run and the tiles per band. */
+static void FN(wino_runs)(const i2c_wino_geom *g, int64_t *per_run)
+{
+    *per_run = g->tw <= WINO_RUN ? WINO_RUN / g->tw : 1;   /* bands per run */
+}
+
+/* p[0 .. n-1] = 0; the usual n (the padding, 0 to 2) without a call. */
+static I2C_WINO_INLINE void FN(wino_zero)(T *p, int64_t n)
+{
+    if (n > 2)
+        memset(p, 0, (size_t)n * sizeof(T));
+    else if (n > 0) {
+        p[0] = (T)0;
+        if (n == 2)
+            p[1] = (T)0;
+    }
+}
+
+/* The input transform of one run of plane `plane` into the tile streams
+ * `out` (tile 0 of the run, rows cp apart). */
+static I2C_WINO_INLINE void FN(wino_input_run)(const T *plane, const i2c_wino_geom *g,
+                                               int64_t ty0, int64_t bands, int64_t tx0,
+                                               int64_t cnt, T *out, int64_t cp, const int m)
+{
+    static const T zeros[WINO_COLS];
+    const int r = m + 2;
+    const int64_t len = m * cnt + 2, band = m * cnt, n = bands * cnt;
+    T rows[WINO_TW][WINO_COLS], spill[WINO_TW][WINO_RUN][2];
+    int64_t b, i, k, ja, jb;
+    i2c_range(m * tx0 - g->pw, 1, g->w, len, &ja, &jb);   /* columns inside the plane */
+    for (b = 0; b < bands; b++) {
+        /* B^T down the columns of the band's r input rows (rows outside the
+         * plane read zeros) into rows[k][band*b ..]: its last two columns
+         * land on the next band's first two, so they are kept in spill */
+        const T *src[WINO_TW];
+        T *dst[WINO_TW];
+        for (i = 0; i < r; i++) {
+            const int64_t row = m * (ty0 + b) - g->ph + i;
+            src[i] = row >= 0 && row < g->h ? plane + row * g->w + m * tx0 - g->pw + ja : zeros;
+            dst[i] = rows[i] + band * b;
+            FN(wino_zero)(dst[i], ja);
+            FN(wino_zero)(dst[i] + jb, len - jb);
+        }
+        if (m == 2)
+            FN(wino2_bt_cols)(src[0], src[1], src[2], src[3], jb - ja, dst[0] + ja,
+                              dst[1] + ja, dst[2] + ja, dst[3] + ja);
+        else
+            FN(wino4_bt_cols)(src[0], src[1], src[2], src[3], src[4], src[5], jb - ja,
+                              dst[0] + ja, dst[1] + ja, dst[2] + ja, dst[3] + ja, dst[4] + ja,
+                              dst[5] + ja);
+        if (b + 1 < bands)
+            for (k = 0; k < r; k++) {
+                spill[k][b][0] = dst[k][band];
+                spill[k][b][1] = dst[k][band + 1];
+            }
+    }
+    for (k = 0; k < r; k++) {
+        /* B^T along the rows for the whole run at once ... */
+        T *v = out + r * k * cp;
+        if (m == 2)
+            FN(wino2_bt_row)(rows[k], n, v, v + cp, v + 2 * cp, v + 3 * cp);
+        else
+            FN(wino4_bt_row)(rows[k], n, v, v + cp, v + 2 * cp, v + 3 * cp, v + 4 * cp,
+                             v + 5 * cp);
+        /* ... then again for each band's last tile, which read the next
+         * band's first columns in place of its own last two */
+        for (b = 0; b + 1 < bands; b++) {
+            const int64_t t = cnt * (b + 1) - 1;
+            const T *e = rows[k] + m * t;
+            if (m == 2)
+                FN(wino2_bt)(e[0], e[1], spill[k][b][0], spill[k][b][1], &v[t], &v[t + cp],
+                             &v[t + 2 * cp], &v[t + 3 * cp]);
+            else
+                FN(wino4_bt)(e[0], e[1], e[2], e[3], spill[k][b][0], spill[k][b][1], &v[t],
+                             &v[t + cp], &v[t + 2 * cp], &v[t + 3 * cp], &v[t + 4 * cp],
+                             &v[t + 5 * cp]);
         }
     }
 }
+
+/* The output transform of one run of products `in` (tile 0 of the run, rows
+ * cp apart) into plane `plane`, plus bias. */
+static I2C_WINO_INLINE void FN(wino_output_run)(const T *in, int64_t cp, T bias,
+                                                const i2c_wino_geom *g, int64_t ty0,
+                                                int64_t bands, int64_t tx0, int64_t cnt,
+                                                T *plane, const int m)
+{
+    const int r = m + 2;
+    const int64_t n = bands * cnt, ox = m * tx0;
+    const int64_t len = g->ow - ox < m * cnt ? g->ow - ox : m * cnt;
+    T s[4][WINO_TW][WINO_RUN], y[4][4 * WINO_RUN];
+    int64_t a, b, j;
+    for (j = 0; j < r; j++) {   /* s = A^T M: column j of the m x r product */
+        const T *c = in + j * cp;
+        if (m == 2)
+            FN(wino2_at_cols)(c, c + 4 * cp, c + 8 * cp, c + 12 * cp, n, s[0][j], s[1][j]);
+        else
+            FN(wino4_at_cols)(c, c + 6 * cp, c + 12 * cp, c + 18 * cp, c + 24 * cp,
+                              c + 30 * cp, n, s[0][j], s[1][j], s[2][j], s[3][j]);
+    }
+    for (a = 0; a < m; a++) {   /* Y = s A, row a of every tile: y[a][m*t ..] */
+        if (m == 2)
+            FN(wino2_at_row)(s[a][0], s[a][1], s[a][2], s[a][3], n, bias, y[a]);
+        else
+            FN(wino4_at_row)(s[a][0], s[a][1], s[a][2], s[a][3], s[a][4], s[a][5], n, bias,
+                             y[a]);
+    }
+    for (b = 0; b < bands; b++)
+        for (a = 0; a < m; a++) {
+            const int64_t oy = m * (ty0 + b) + a;
+            if (oy < g->oh)
+                memcpy(plane + oy * g->ow + ox, y[a] + m * cnt * b, (size_t)len * sizeof(T));
+        }
+}
+
+/* The adjoint output transform of one run of plane `plane` (dY) into the
+ * tile streams `out`. */
+static I2C_WINO_INLINE void FN(wino_output_adjoint_run)(const T *plane,
+                                                        const i2c_wino_geom *g, int64_t ty0,
+                                                        int64_t bands, int64_t tx0,
+                                                        int64_t cnt, T *out, int64_t cp,
+                                                        const int m)
+{
+    const int r = m + 2;
+    const int64_t n = bands * cnt, ox = m * tx0, band = m * cnt;
+    const int64_t len = g->ow - ox < band ? g->ow - ox : band;
+    T u[WINO_TW][4 * WINO_RUN], zrows[4][4 * WINO_RUN];
+    int64_t a, b, i;
+    for (b = 0; b < bands; b++) {
+        /* A dY down the columns of the band's m output rows (zeros past oh, ow) */
+        const int64_t oy = m * (ty0 + b);
+        const T *e[4];
+        for (a = 0; a < m; a++)
+            e[a] = plane + (oy + a) * g->ow + ox;
+        if (len < band || oy + m > g->oh) {
+            for (a = 0; a < m; a++) {
+                memset(zrows[a], 0, (size_t)band * sizeof(T));
+                if (oy + a < g->oh)
+                    memcpy(zrows[a], e[a], (size_t)len * sizeof(T));
+                e[a] = zrows[a];
+            }
+        }
+        if (m == 2)
+            FN(wino2_a_cols)(e[0], e[1], band, u[0] + band * b, u[1] + band * b,
+                             u[2] + band * b, u[3] + band * b);
+        else
+            FN(wino4_a_cols)(e[0], e[1], e[2], e[3], band, u[0] + band * b, u[1] + band * b,
+                             u[2] + band * b, u[3] + band * b, u[4] + band * b,
+                             u[5] + band * b);
+    }
+    for (i = 0; i < r; i++) {   /* then (A dY) A^T along row i of every tile */
+        T *v = out + r * i * cp;
+        if (m == 2)
+            FN(wino2_a_row)(u[i], n, v, v + cp, v + 2 * cp, v + 3 * cp);
+        else
+            FN(wino4_a_row)(u[i], n, v, v + cp, v + 2 * cp, v + 3 * cp, v + 4 * cp,
+                            v + 5 * cp);
+    }
+}
+
+/* The adjoint input transform of one run of tile streams `in` added into
+ * plane `plane` (dX, zeroed by the caller). */
+static I2C_WINO_INLINE void FN(wino_input_adjoint_run)(const T *in, int64_t cp,
+                                                       const i2c_wino_geom *g, int64_t ty0,
+                                                       int64_t bands, int64_t tx0,
+                                                       int64_t cnt, T *plane, const int m)
+{
+    const int r = m + 2;
+    const int64_t n = bands * cnt, q0 = m * tx0 - g->pw, len = m * cnt + 2;
+    T tr[WINO_TW][WINO_TW][WINO_RUN], d[WINO_TW][WINO_RUN], acc[WINO_COLS];
+    int64_t a, b, i, j, t, ja, jb;
+    for (j = 0; j < r; j++) {   /* B dV down column j: tr[a][j] */
+        const T *c = in + j * cp;
+        if (m == 2)
+            FN(wino2_b_cols)(c, c + 4 * cp, c + 8 * cp, c + 12 * cp, n, tr[0][j], tr[1][j],
+                             tr[2][j], tr[3][j]);
+        else
+            FN(wino4_b_cols)(c, c + 6 * cp, c + 12 * cp, c + 18 * cp, c + 24 * cp,
+                             c + 30 * cp, n, tr[0][j], tr[1][j], tr[2][j], tr[3][j],
+                             tr[4][j], tr[5][j]);
+    }
+    i2c_range(q0, 1, g->w, len, &ja, &jb);   /* columns inside the plane */
+    for (a = 0; a < r; a++) {
+        /* (B dV) B^T along row a of every tile: d[c][t], column c of tile t */
+        if (m == 2)
+            FN(wino2_b_cols)(tr[a][0], tr[a][1], tr[a][2], tr[a][3], n, d[0], d[1], d[2], d[3]);
+        else
+            FN(wino4_b_cols)(tr[a][0], tr[a][1], tr[a][2], tr[a][3], tr[a][4], tr[a][5], n,
+                             d[0], d[1], d[2], d[3], d[4], d[5]);
+        for (b = 0; b < bands; b++) {
+            /* the band's row a: tile t covers columns m*t .. m*t + m + 1, its
+             * last two meet the next tile's first two */
+            const int64_t row = m * (ty0 + b) - g->ph + a, t0 = cnt * b;
+            T *dst;
+            if (row < 0 || row >= g->h)
+                continue;
+            for (i = 0; i < m; i++)
+                acc[i] = d[i][t0];
+            for (t = 1; t < cnt; t++) {
+                acc[m * t] = d[0][t0 + t] + d[m][t0 + t - 1];
+                acc[m * t + 1] = d[1][t0 + t] + d[m + 1][t0 + t - 1];
+                for (i = 2; i < m; i++)
+                    acc[m * t + i] = d[i][t0 + t];
+            }
+            acc[m * cnt] = d[m][t0 + cnt - 1];
+            acc[m * cnt + 1] = d[m + 1][t0 + cnt - 1];
+            dst = plane + row * g->w + q0;
+            for (j = ja; j < jb; j++)
+                dst[j] += acc[j];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The entry points of winograd.h: planes over threads, runs within a plane
+ * ------------------------------------------------------------------------ */
+
+/* Calls `RUN(m)` (a statement using ty0, bands, tx0, cnt, first) for every
+ * run of a plane, with m the literal 2 or 4 so that each copy folds. */
+#define WINO_FOR_RUNS(g, RUN)                                                             \
+    do {                                                                                  \
+        int64_t per_run_, ty0, tx0;                                                       \
+        FN(wino_runs)(g, &per_run_);                                                      \
+        for (ty0 = 0; ty0 < (g)->th; ty0 += per_run_) {                                   \
+            const int64_t bands = (g)->th - ty0 < per_run_ ? (g)->th - ty0 : per_run_;    \
+            for (tx0 = 0; tx0 < (g)->tw; tx0 += WINO_RUN) {                               \
+                const int64_t cnt = (g)->tw - tx0 < WINO_RUN ? (g)->tw - tx0 : WINO_RUN;  \
+                const int64_t first = ty0 * (g)->tw + tx0;                                \
+                if ((g)->m == 4)                                                          \
+                    RUN(4);                                                               \
+                else                                                                      \
+                    RUN(2);                                                               \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
 
 void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
                         int num_threads)
@@ -54,35 +503,16 @@ void FN(i2c_wino_input)(const T *x, T *tiles, int64_t c, const i2c_wino_geom *g,
     const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
     const int64_t units = g->n * c;
     int64_t u;
-    int nt = wino_threads(num_threads, units, 16 * per_image);
+    int nt = wino_threads(num_threads, units, (g->m + 2) * (g->m + 2) * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
         const T *plane = x + u * g->h * g->w;   /* x[n, ch]: planes in (n, c) order */
-        T r[4][2 * WINO_CHUNK + 2];
-        int64_t ty, tx0, t, k;
-        for (ty = 0; ty < g->th; ty++) {
-            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
-                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
-                const int64_t len = 2 * cnt + 2;
-                T *out = tiles + ch * p + n * per_image + ty * g->tw + tx0;
-                FN(wino_bt_rows)(plane, g->h, g->w, 2 * ty - g->ph, 2 * tx0 - g->pw, len, r);
-                for (k = 0; k < 4; k++) {
-                    /* row k of tile t is rk[2t .. 2t+3]; V row k = that times B */
-                    T *I2C_WINO_RESTRICT v0 = out + (4 * k + 0) * cp;
-                    T *I2C_WINO_RESTRICT v1 = out + (4 * k + 1) * cp;
-                    T *I2C_WINO_RESTRICT v2 = out + (4 * k + 2) * cp;
-                    T *I2C_WINO_RESTRICT v3 = out + (4 * k + 3) * cp;
-                    const T *I2C_WINO_RESTRICT rk = r[k];
-                    for (t = 0; t < cnt; t++) {
-                        v0[t] = rk[2 * t] - rk[2 * t + 2];
-                        v1[t] = rk[2 * t + 1] + rk[2 * t + 2];
-                        v2[t] = rk[2 * t + 2] - rk[2 * t + 1];
-                        v3[t] = rk[2 * t + 1] - rk[2 * t + 3];
-                    }
-                }
-            }
-        }
+        T *out = tiles + ch * p + n * per_image;
+#define WINO_IN_RUN(M) \
+        FN(wino_input_run)(plane, g, ty0, bands, tx0, cnt, out + first, cp, M)
+        WINO_FOR_RUNS(g, WINO_IN_RUN);
+#undef WINO_IN_RUN
     }
 }
 
@@ -90,79 +520,19 @@ void FN(i2c_wino_output)(const T *m, const T *bias, T *y, int64_t c, const i2c_w
                          int num_threads)
 {
     const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
-    const int64_t units = g->n * c, oh = g->oh, ow = g->ow;
+    const int64_t units = g->n * c;
     int64_t u;
-    int nt = wino_threads(num_threads, units, 16 * per_image);
+    int nt = wino_threads(num_threads, units, (g->m + 2) * (g->m + 2) * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
-        T *plane = y + u * oh * ow;
+        T *plane = y + u * g->oh * g->ow;
+        const T *in = m + ch * p + n * per_image;
         const T b = bias ? bias[ch] : (T)0;
-        T rows[2][2 * WINO_CHUNK], sa[2][4][WINO_CHUNK];
-        int64_t ty, tx0, t, k, j;
-        for (ty = 0; ty < g->th; ty++) {
-            const int64_t oy = 2 * ty;
-            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
-                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
-                const int64_t ox = 2 * tx0;
-                const int64_t len = ow - ox < 2 * cnt ? ow - ox : 2 * cnt;
-                const T *in = m + ch * p + n * per_image + ty * g->tw + tx0;
-                const int direct = len == 2 * cnt && oy + 1 < oh;
-                T *I2C_WINO_RESTRICT r0 = direct ? plane + oy * ow + ox : rows[0];
-                T *I2C_WINO_RESTRICT r1 = direct ? plane + (oy + 1) * ow + ox : rows[1];
-                /* s = A^T M (rows 0, 1; columns 0..3) for the whole chunk, in a
-                 * loop over 16 restrict streams, then Y = s A with the
-                 * interleaved stores (one loop doing both, through an array
-                 * of pointers, stayed scalar) */
-                for (j = 0; j < 4; j++) {
-                    const T *I2C_WINO_RESTRICT m0 = in + j * cp;
-                    const T *I2C_WINO_RESTRICT m4 = m0 + 4 * cp;
-                    const T *I2C_WINO_RESTRICT m8 = m0 + 8 * cp;
-                    const T *I2C_WINO_RESTRICT m12 = m0 + 12 * cp;
-                    T *I2C_WINO_RESTRICT s0 = sa[0][j], *I2C_WINO_RESTRICT s1 = sa[1][j];
-                    for (t = 0; t < cnt; t++) {
-                        s0[t] = m0[t] + m4[t] + m8[t];
-                        s1[t] = m4[t] - m8[t] - m12[t];
-                    }
-                }
-                for (k = 0; k < 2; k++) {
-                    const T *I2C_WINO_RESTRICT s0 = sa[k][0], *I2C_WINO_RESTRICT s1 = sa[k][1];
-                    const T *I2C_WINO_RESTRICT s2 = sa[k][2], *I2C_WINO_RESTRICT s3 = sa[k][3];
-                    T *I2C_WINO_RESTRICT rk = k == 0 ? r0 : r1;
-                    for (t = 0; t < cnt; t++) {
-                        rk[2 * t] = s0[t] + s1[t] + s2[t] + b;
-                        rk[2 * t + 1] = s1[t] - s2[t] - s3[t] + b;
-                    }
-                }
-                if (!direct) {
-                    memcpy(plane + oy * ow + ox, rows[0], (size_t)len * sizeof(T));
-                    if (oy + 1 < oh)
-                        memcpy(plane + (oy + 1) * ow + ox, rows[1], (size_t)len * sizeof(T));
-                }
-            }
-        }
-    }
-}
-
-/* One row of dM = (A dY) A^T for cnt tiles: with the row of A dY
- * r_j = a*e0j + b*e1j (a in {0, 1}, b in {-1, 0, 1}; e0, e1 the two rows
- * of dY, columns 2t + j), dM's row is r0, r0 + r1, r0 - r1, -r1. */
-static I2C_WINO_INLINE void FN(wino_dm_row)(const T *I2C_WINO_RESTRICT q0,
-                                            const T *I2C_WINO_RESTRICT q1, int64_t cnt,
-                                            int a, int b, T *I2C_WINO_RESTRICT v0,
-                                            T *I2C_WINO_RESTRICT v1, T *I2C_WINO_RESTRICT v2,
-                                            T *I2C_WINO_RESTRICT v3)
-{
-    int64_t t;
-    for (t = 0; t < cnt; t++) {
-        const T e00 = q0[2 * t], e01 = q0[2 * t + 1];
-        const T e10 = q1[2 * t], e11 = q1[2 * t + 1];
-        const T r0 = a == 0 ? -e10 : b == 0 ? e00 : b > 0 ? e00 + e10 : e00 - e10;
-        const T r1 = a == 0 ? -e11 : b == 0 ? e01 : b > 0 ? e01 + e11 : e01 - e11;
-        v0[t] = r0;
-        v1[t] = r0 + r1;
-        v2[t] = r0 - r1;
-        v3[t] = -r1;
+#define WINO_OUT_RUN(M) \
+        FN(wino_output_run)(in + first, cp, b, g, ty0, bands, tx0, cnt, plane, M)
+        WINO_FOR_RUNS(g, WINO_OUT_RUN);
+#undef WINO_OUT_RUN
     }
 }
 
@@ -170,44 +540,18 @@ void FN(i2c_wino_output_adjoint)(const T *dy, T *dm, int64_t c, const i2c_wino_g
                                  int num_threads)
 {
     const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
-    const int64_t units = g->n * c, oh = g->oh, ow = g->ow;
+    const int64_t units = g->n * c;
     int64_t u;
-    int nt = wino_threads(num_threads, units, 16 * per_image);
+    int nt = wino_threads(num_threads, units, (g->m + 2) * (g->m + 2) * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
-        const T *plane = dy + u * oh * ow;
-        T rows[2][2 * WINO_CHUNK];
-        int64_t ty, tx0;
-        for (ty = 0; ty < g->th; ty++) {
-            const int64_t oy = 2 * ty;
-            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
-                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
-                const int64_t ox = 2 * tx0;
-                const int64_t len = ow - ox < 2 * cnt ? ow - ox : 2 * cnt;
-                T *out = dm + ch * p + n * per_image + ty * g->tw + tx0;
-                const T *q0 = plane + oy * ow + ox, *q1 = plane + (oy + 1) * ow + ox;
-                if (len < 2 * cnt || oy + 1 >= oh) {
-                    memset(rows, 0, sizeof(rows));
-                    memcpy(rows[0], q0, (size_t)len * sizeof(T));
-                    if (oy + 1 < oh)
-                        memcpy(rows[1], q1, (size_t)len * sizeof(T));
-                    q0 = rows[0];
-                    q1 = rows[1];
-                }
-                /* r = A dY (4x2), dM = r A^T; row i of dM is written by
-                 * wino_dm_row, four rows of 16 distinct restrict pointers
-                 * (through an array of pointers the compiler assumed they
-                 * might alias and kept the loop scalar) */
-                FN(wino_dm_row)(q0, q1, cnt, 1, 0, out, out + cp, out + 2 * cp, out + 3 * cp);
-                FN(wino_dm_row)(q0, q1, cnt, 1, 1, out + 4 * cp, out + 5 * cp, out + 6 * cp,
-                                out + 7 * cp);
-                FN(wino_dm_row)(q0, q1, cnt, 1, -1, out + 8 * cp, out + 9 * cp, out + 10 * cp,
-                                out + 11 * cp);
-                FN(wino_dm_row)(q0, q1, cnt, 0, -1, out + 12 * cp, out + 13 * cp, out + 14 * cp,
-                                out + 15 * cp);
-            }
-        }
+        const T *plane = dy + u * g->oh * g->ow;
+        T *out = dm + ch * p + n * per_image;
+#define WINO_OADJ_RUN(M) \
+        FN(wino_output_adjoint_run)(plane, g, ty0, bands, tx0, cnt, out + first, cp, M)
+        WINO_FOR_RUNS(g, WINO_OADJ_RUN);
+#undef WINO_OADJ_RUN
     }
 }
 
@@ -215,77 +559,24 @@ void FN(i2c_wino_input_adjoint)(const T *dv, T *dx, int64_t c, const i2c_wino_ge
                                 int num_threads)
 {
     const int64_t per_image = g->th * g->tw, p = g->n * per_image, cp = g->ks;
-    const int64_t units = g->n * c, h = g->h, w = g->w;
+    const int64_t units = g->n * c;
     int64_t u;
-    int nt = wino_threads(num_threads, units, 16 * per_image);
+    int nt = wino_threads(num_threads, units, (g->m + 2) * (g->m + 2) * per_image);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (u = 0; u < units; u++) {
         const int64_t ch = u % c, n = u / c;
-        T *plane = dx + u * h * w;
-        T acc[4][2 * WINO_CHUNK + 2];
-        T tr[4][WINO_CHUNK];
-        int64_t ty, tx0, t, k;
-        memset(plane, 0, (size_t)(h * w) * sizeof(T));
-        for (ty = 0; ty < g->th; ty++) {
-            const int64_t r0 = 2 * ty - g->ph;
-            for (tx0 = 0; tx0 < g->tw; tx0 += WINO_CHUNK) {
-                const int64_t cnt = g->tw - tx0 < WINO_CHUNK ? g->tw - tx0 : WINO_CHUNK;
-                const int64_t q0 = 2 * tx0 - g->pw, len = 2 * cnt + 2;
-                const T *in = dv + ch * p + n * per_image + ty * g->tw + tx0;
-                const T *vk[16];
-                int64_t i, j, a, ja, jb;
-                for (k = 0; k < 16; k++)
-                    vk[k] = in + k * cp;
-                for (a = 0; a < 4; a++) {
-                    /* row a of t = B dV, then d = t B^T; tile t adds d[a][0..3] at
-                     * columns 2t .. 2t+3 of acc[a]: the even columns get d0 of tile t
-                     * and d2 of tile t-1, the odd ones d1 of t and d3 of t-1.  Row a
-                     * of t is computed for the whole chunk first, column j in
-                     * tr[j] (loops without a branch inside, which vectorise). */
-                    const T *I2C_WINO_RESTRICT t0 = tr[0], *I2C_WINO_RESTRICT t1 = tr[1];
-                    const T *I2C_WINO_RESTRICT t2 = tr[2], *I2C_WINO_RESTRICT t3 = tr[3];
-                    T *I2C_WINO_RESTRICT ac = acc[a];
-                    for (j = 0; j < 4; j++) {
-                        const T *I2C_WINO_RESTRICT x0 = vk[j];
-                        const T *I2C_WINO_RESTRICT x4 = vk[4 + j];
-                        const T *I2C_WINO_RESTRICT x8 = vk[8 + j];
-                        const T *I2C_WINO_RESTRICT x12 = vk[12 + j];
-                        T *I2C_WINO_RESTRICT o = tr[j];
-                        if (a == 0)
-                            for (t = 0; t < cnt; t++)
-                                o[t] = x0[t];
-                        else if (a == 1)
-                            for (t = 0; t < cnt; t++)
-                                o[t] = x4[t] - x8[t] + x12[t];
-                        else if (a == 2)
-                            for (t = 0; t < cnt; t++)
-                                o[t] = x4[t] + x8[t] - x0[t];
-                        else
-                            for (t = 0; t < cnt; t++)
-                                o[t] = -x12[t];
-                    }
-                    /* d0 = t0, d1 = t1 - t2 + t3, d2 = t1 + t2 - t0, d3 = -t3 */
-                    ac[0] = t0[0];
-                    ac[1] = t1[0] - t2[0] + t3[0];
-                    for (t = 1; t < cnt; t++) {
-                        ac[2 * t] = t0[t] + (t1[t - 1] + t2[t - 1] - t0[t - 1]);
-                        ac[2 * t + 1] = (t1[t] - t2[t] + t3[t]) + -t3[t - 1];
-                    }
-                    ac[2 * cnt] = t1[cnt - 1] + t2[cnt - 1] - t0[cnt - 1];
-                    ac[2 * cnt + 1] = -t3[cnt - 1];
-                }
-                /* add the chunk's 4 x len block into the plane */
-                for (i = 0; i < 4; i++) {
-                    const int64_t row = r0 + i;
-                    T *dst;
-                    if (row < 0 || row >= h)
-                        continue;
-                    dst = plane + row * w + q0;
-                    i2c_range(q0, 1, w, len, &ja, &jb);   /* columns inside the plane */
-                    for (j = ja; j < jb; j++)
-                        dst[j] += acc[i][j];
-                }
-            }
-        }
+        T *plane = dx + u * g->h * g->w;
+        const T *in = dv + ch * p + n * per_image;
+        memset(plane, 0, (size_t)(g->h * g->w) * sizeof(T));
+#define WINO_IADJ_RUN(M) \
+        FN(wino_input_adjoint_run)(in + first, cp, g, ty0, bands, tx0, cnt, plane, M)
+        WINO_FOR_RUNS(g, WINO_IADJ_RUN);
+#undef WINO_IADJ_RUN
     }
 }
+
+#undef WINO_FOR_RUNS
+#undef WINO_COLS
+#undef WINO_TW
+#undef WR
+#undef RD

@@ -70,7 +70,7 @@ def _conv_ref(x, w, b, padding):
     return out.reshape(x.shape[0], f, x.shape[2] + 2 * padding - w.shape[2] + 1, -1)
 
 
-@pytest.mark.parametrize("algorithm", ["gemm", "winograd"])
+@pytest.mark.parametrize("algorithm", ["gemm", "winograd", "winograd4x4"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_interleaved_convolutions_stay_independent(algorithm, dtype):
     """Two forward passes, then their backward passes in the other order: each result is

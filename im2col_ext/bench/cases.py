@@ -479,7 +479,7 @@ def _conv(case, rng):
     if p["api"] == "layers":
         ours = run_layers
         win = window(n, c, (h, w), (kh, kw), s, pad, 1, channel_axis=1)
-        if _winograd.chosen("auto", win, f, dt):  # the im2col GEMMs beside Winograd
+        if _winograd.chosen("auto", win, f, dt) is not None:  # the GEMMs beside Winograd
             peers["gemm"] = lambda: run_layers("gemm")
     else:
         conv_param = {"stride": s, "pad": pad}
