@@ -36,13 +36,13 @@
 #endif
 
 /* The passes over tiles (winograd_template.c) are compiled twice with GCC on
- * x86-64 Linux: for AVX2 and for the baseline, chosen once at load time by
- * the CPU (an ifunc), so that wheels run anywhere and use 8-float vectors
+ * x86-64 Linux with glibc: for AVX2 and for the baseline, chosen once at load
+ * time by the CPU (an ifunc: glibc's, musl has none), so that wheels run anywhere and use 8-float vectors
  * where they can.  Both are the same element-wise operations (no FMA:
  * -ffp-contract=off; no sums reordered), so the results are bitwise the
  * same on every CPU.  Define I2C_NO_CLONES to build one version only. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(I2C_NO_CLONES)
+    && defined(__GLIBC__) && !defined(I2C_NO_CLONES)
 #define I2C_WINO_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define I2C_WINO_CLONES
