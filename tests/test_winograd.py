@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from im2col_ext import _backend, _winograd, layers
 from im2col_ext._geometry import window
@@ -320,3 +321,42 @@ def test_float32_accuracy_is_documented():
         err = _float32_error(algorithm)
         for key, value in err.items():
             assert value <= 4 * _winograd.ACCURACY[algorithm][key], (algorithm, key, value)
+
+
+@st.composite
+def _conv_cases(draw):
+    """A 3x3 stride-1 convolution: any per-side padding 0..3, image sizes 1..70
+    wide (up to 18 F(4x4) tiles per row, several runs of whole tile rows)."""
+    pads = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    h = draw(st.integers(max(1, 3 - sum(pads[0])), 40))
+    w = draw(st.integers(max(1, 3 - sum(pads[1])), 70))
+    n, c, f = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return dict(x_shape=(n, c, h, w), f=f, pad=pads, seed=draw(st.integers(0, 2**32 - 1)),
+                algorithm=draw(st.sampled_from(WINOGRAD)))
+
+
+@pytest.mark.cross_backend
+@given(_conv_cases())
+def test_fuzz_matches_gemm_on_both_backends(case):
+    """Random geometries: each Winograd variant, on each backend, gives the gemm
+    path's out, dx, dw, db (float64)."""
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal(case["x_shape"])
+    w = rng.standard_normal((case["f"], case["x_shape"][1], 3, 3))
+    b = rng.standard_normal(case["f"])
+    want_out, want_cache = layers.conv2d_forward(x, w, b, padding=case["pad"],
+                                                 algorithm="gemm")
+    dout = rng.standard_normal(want_out.shape)
+    want = (want_out,) + tuple(layers.conv2d_backward(dout, want_cache))
+    backends = ["numpy"] + (["c"] if _backend.compiled is not None else [])
+    previous = _backend.name()
+    try:
+        for name in backends:
+            _backend.use(name)
+            out, cache = layers.conv2d_forward(x, w, b, padding=case["pad"],
+                                               algorithm=case["algorithm"])
+            got = (out,) + tuple(layers.conv2d_backward(dout, cache))
+            for g, r in zip(got, want):
+                np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-10, err_msg=name)
+    finally:
+        _backend.use(previous)
