@@ -21,6 +21,8 @@ time of each and the ratio ours/peer (lower is better for ours).  The peers:
             on the same convolution;
 ``gemm``    for ``layers`` convolutions that run by Winograd, the same call
             with ``algorithm="gemm"`` (im2col and matrix products).
+``f2x2``    for ``layers`` convolutions that run by Winograd F(4x4, 3x3)
+            (float32), the same call by F(2x2, 3x3) (``algorithm="winograd"``).
 ``cf``      for channels-last unfold / fold, the same call (``out=``) on the
             channels-first transpose of the same data;
 ``zeros``   for unfold with a ``padding_mode``, the same shape with the

@@ -96,8 +96,8 @@ NUMPY_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"
 CONSTANT_VALUE = 1.5
 
 #: Every peer, in the order of the full table's columns.
-PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers", "gemm", "cf",
-         "zeros", "pad+unfold", "sum")
+PEERS = ("memcpy", "copy", "out=", "numpy", "cs231n", "torch", "layers", "gemm", "f2x2",
+         "cf", "zeros", "pad+unfold", "sum")
 
 #: The memory-speed targets only count for columns of at least this many bytes.
 BIG_COLS = 10_000_000
@@ -479,8 +479,11 @@ def _conv(case, rng):
     if p["api"] == "layers":
         ours = run_layers
         win = window(n, c, (h, w), (kh, kw), s, pad, 1, channel_axis=1)
-        if _winograd.chosen("auto", win, f, dt) is not None:  # the GEMMs beside Winograd
+        variant = _winograd.chosen("auto", win, f, dt)
+        if variant is not None:  # the GEMMs (and F(2x2, 3x3)) beside Winograd
             peers["gemm"] = lambda: run_layers("gemm")
+            if variant.m == 4:
+                peers["f2x2"] = lambda: run_layers("winograd")
     else:
         conv_param = {"stride": s, "pad": pad}
 
@@ -504,7 +507,7 @@ def _conv(case, rng):
 
         peers["torch"] = run_torch
     cols_bytes = c * kh * kw * g.oh * g.ow * n * np.dtype(dt).itemsize
-    return Built(ours, peers, cols_bytes, on_our_backend=("out=", "layers", "gemm"))
+    return Built(ours, peers, cols_bytes, on_our_backend=("out=", "layers", "gemm", "f2x2"))
 
 
 def _nd_window(case):
