@@ -157,20 +157,22 @@ def test_1d_transforms_compute_correlation(algorithm):
                                    atol=1e-13)
 
 
-GEOMETRIES = [  # x shape, leading padding
-    ((2, 3, 9, 140), (1, 2)),
-    ((1, 2, 5, 7), (0, 0)),
-    ((2, 2, 13, 130), (2, 1)),
-    ((1, 1, 1, 1), (1, 1)),
-    ((1, 2, 300, 6), (1, 1)),
-    ((1, 1, 11, 600), (0, 2)),
+GEOMETRIES = [  # x shape, leading padding, output size (None: the same padding trailing)
+    ((2, 3, 9, 140), (1, 2), None),
+    ((1, 2, 5, 7), (0, 0), None),
+    ((2, 2, 13, 130), (2, 1), None),
+    ((1, 1, 1, 1), (1, 1), None),
+    ((1, 2, 300, 6), (1, 1), None),
+    ((1, 1, 11, 600), (0, 2), None),
+    ((2, 2, 9, 13), (0, 3), (7, 14)),       # no trailing padding
+    ((1, 3, 17, 70), (3, 0), (18, 68)),
 ]
 
 
 @pytest.mark.cross_backend
 @pytest.mark.parametrize("m", [2, 4])
-@pytest.mark.parametrize("x_shape, pad", GEOMETRIES)
-def test_c_transforms_match_the_numpy_twins(x_shape, pad, m):
+@pytest.mark.parametrize("x_shape, pad, out", GEOMETRIES)
+def test_c_transforms_match_the_numpy_twins(x_shape, pad, out, m):
     """The C kernels and the NumPy twins agree transform by transform (outputs
     NaN-filled first: every element is written)."""
     if _backend.compiled is None:
@@ -180,7 +182,7 @@ def test_c_transforms_match_the_numpy_twins(x_shape, pad, m):
     for dtype in (np.float32, np.float64):
         x = rng.standard_normal(x_shape).astype(dtype)
         n, c = x_shape[:2]
-        wg = _winograd.geometry(x.shape, pad, m=m)
+        wg = _winograd.geometry(x.shape, pad, out, m=m)
         p = wg.n * wg.th * wg.tw
         mm = rng.standard_normal((t2, c, p)).astype(dtype)
         bias = rng.standard_normal(c).astype(dtype)
