@@ -855,12 +855,14 @@ static float i2c_half_to_float(uint16_t h)
 #undef I2C_POOL
 #define I2C_POOL 1
 /* The float vectors of col2im_plane_pairs (SSE2): I2C_FV_LO / _HI
- * interleave the low / high halves of two vectors' lanes. */
+ * interleave the low / high halves of two vectors' lanes; I2C_FV_STREAM
+ * is the non-temporal (aligned) store. */
 #if I2C_HAVE_SSE2
 #define I2C_FV __m128
 #define I2C_FV_LANES 4
 #define I2C_FV_LOAD _mm_loadu_ps
 #define I2C_FV_STORE _mm_storeu_ps
+#define I2C_FV_STREAM _mm_stream_ps
 #define I2C_FV_ZERO _mm_setzero_ps
 #define I2C_FV_ADD _mm_add_ps
 #define I2C_FV_LO _mm_unpacklo_ps
@@ -879,6 +881,7 @@ static float i2c_half_to_float(uint16_t h)
 #undef I2C_FV_LANES
 #undef I2C_FV_LOAD
 #undef I2C_FV_STORE
+#undef I2C_FV_STREAM
 #undef I2C_FV_ZERO
 #undef I2C_FV_ADD
 #undef I2C_FV_LO
@@ -887,6 +890,7 @@ static float i2c_half_to_float(uint16_t h)
 #define I2C_FV_LANES 2
 #define I2C_FV_LOAD _mm_loadu_pd
 #define I2C_FV_STORE _mm_storeu_pd
+#define I2C_FV_STREAM _mm_stream_pd
 #define I2C_FV_ZERO _mm_setzero_pd
 #define I2C_FV_ADD _mm_add_pd
 #define I2C_FV_LO _mm_unpacklo_pd

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 C = pytest.importorskip("im2col_ext._cext")
 
+import im2col_ext  # noqa: E402
 import reference as ref  # noqa: E402
+from im2col_ext import _backend  # noqa: E402
 from im2col_ext import _numpy_backend as P  # noqa: E402
 from im2col_ext._geometry import Geometry, conv_geometry  # noqa: E402
 
@@ -414,6 +416,35 @@ def test_gathers_large_paths(dtype, layout):
               conv_geometry(2, 2, 3, 90, (1, 70), 1, (0, 4), 1)]:
         x = data(rng, (g.n, g.c, g.h, g.w), dtype)
         check_im2col_col2im(x, g, layout, rng=rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset", [0, 1])
+def test_pair_fold_past_the_streaming_size(dtype, offset):
+    """2x2 stride-2 folds whose columns and image pass the streaming threshold:
+    the pair walk writes its rows with non-temporal stores where the image is
+    16-byte aligned (offset 0) and plain stores where it is not (offset 1
+    element); every pixel is 0 + its one tap (-0.0 -> +0.0), the NumPy twin's bits,
+    2-D planes and the depth slices of 3-D windows."""
+    rng = np.random.default_rng(11)
+    size = np.dtype(dtype).itemsize
+    g = _past_stream(size, 8, 32, 32, 2, 2, 0, 1)
+    for image, kernel in (((g.n, g.c, 32, 32), (2, 2)), ((g.n // 8 + 1, g.c, 8, 32, 32), (2, 2, 2))):
+        x = data(rng, image, dtype)
+        cols = im2col_ext.unfold(x, kernel, stride=2)
+        cols.flat[::7] = -0.0
+        want = np.empty(x.size + 16, dtype)[offset:offset + x.size].reshape(x.shape)
+        got = np.full(x.size + 16, np.nan, dtype)[offset:offset + x.size].reshape(x.shape)
+        assert ((got.ctypes.data % 16) == 0) == (offset == 0)
+        previous = _backend.name()
+        try:
+            _backend.use("numpy")
+            im2col_ext.fold(cols, image[2:], kernel, stride=2, out=want)
+            _backend.use("c")
+            im2col_ext.fold(cols, image[2:], kernel, stride=2, out=got)
+        finally:
+            _backend.use(previous)
+        assert_bitwise(got, want, f"fold {image} offset {offset}")
 
 
 # ------------------------------------------------------------------ pooling
