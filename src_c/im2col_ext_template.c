@@ -1654,16 +1654,58 @@ static void FN(col2im_plane_tiled)(const TS *cp, T *xp, const i2c_geom *g, int a
  * all inside the image, a table of the rows (k0, k1) inside the image
  * (their targets move by s2*v per window) and a loop of short adds, in the
  * same order. */
-static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
+#if defined(I2C_FV) && I2C_HAVE_STREAM
+/* d[i] = 0 + s[i] for i < n, by non-temporal stores from where d is
+ * 16-byte aligned on (float and double: T == TS). */
+static void FN(stream_plus_zero)(T *d, const TS *s, int64_t n)
+{
+    const int64_t L = I2C_FV_LANES;
+    int64_t i = 0;
+    for (; i < n && ((uintptr_t)(void *)(d + i) & 15) != 0; i++)
+        d[i] = I2C_ZERO + s[i];
+    for (; i + L <= n; i += L)
+        I2C_FV_STREAM(d + i, I2C_FV_ADD(I2C_FV_ZERO(), I2C_FV_LOAD(s + i)));
+    for (; i < n; i++)
+        d[i] = I2C_ZERO + s[i];
+}
+#endif
+
+/* Stores one window row of a tiling walk: d[i] = 0 + s[i], non-temporal
+ * with `stream` where the type has vectors. */
+static I2C_ALWAYS_INLINE void FN(put_tiled_row)(T *I2C_RESTRICT d, const TS *I2C_RESTRICT s,
+                                                int64_t n, int stream)
+{
+    int64_t i;
+#if defined(I2C_FV) && I2C_HAVE_STREAM
+    if (stream) {
+        FN(stream_plus_zero)(d, s, n);
+        return;
+    }
+#else
+    (void)stream;
+#endif
+    for (i = 0; i < n; i++)
+        d[i] = I2C_ZERO + I2C_LOAD(s[i]);
+}
+
+static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w, int stream)
 {
     const int64_t v = w->v, kw = w->k[2], n2 = w->size[2];
     const int64_t run = kw * v;
     const int shortrun = run * (int64_t)sizeof(TS) <= I2C_SHORT_RUN &&
                          w->k[0] * w->k[1] <= I2C_SHORT_ROWS && kw <= n2;
+    /* windows that tile the volume (2x2x2 stride 2, say) give each pixel
+     * one tap: it is stored (0 + the tap), with no zeroing pass first, and
+     * with `stream` (see i2c_accumulate) by non-temporal stores: side by
+     * side, float64 (8, 16, 32, 32, 16) 2x2x2, 0.8x the time without the
+     * zeroing, 0.59x with the stores too (1.2-1.3x a memcpy) */
+    const int tiles = i2c_axis_tiles(w->size[0], w->k[0], w->s[0], w->d[0], w->p[0], w->o[0]) &&
+                      i2c_axis_tiles(w->size[1], w->k[1], w->s[1], w->d[1], w->p[1], w->o[1]) &&
+                      i2c_axis_tiles(n2, kw, w->s[2], w->d[2], w->p[2], w->o[2]);
     T *dst[I2C_SHORT_ROWS];
     int64_t srco[I2C_SHORT_ROWS];
     int64_t o0, o1, o2, oa = 0, ob = 0, k0, k1, a, b, i, j, r, rows;
-    for (o0 = 0; o0 < w->size[0]; o0++)
+    for (o0 = 0; o0 < w->size[0] && !tiles; o0++)
         for (o1 = 0; o1 < w->size[1]; o1++)
             memset(xp + o0 * w->xs[2] + o1 * w->xs[3], 0, (size_t)(n2 * v) * sizeof(T));
     if (shortrun)   /* the windows whose k2 taps lie in [0, n2) */
@@ -1691,8 +1733,11 @@ static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
                         for (r = 0; r < rows; r++) {
                             T *I2C_RESTRICT d = dst[r] + j * w->s[2] * v;
                             const TS *I2C_RESTRICT src = wj + srco[r];
-                            for (i = 0; i < run; i++)
-                                d[i] += I2C_LOAD(src[i]);
+                            if (tiles)
+                                FN(put_tiled_row)(d, src, run, stream);
+                            else
+                                for (i = 0; i < run; i++)
+                                    d[i] += I2C_LOAD(src[i]);
                         }
                     }
                     o2 = ob - 1;
@@ -1714,8 +1759,11 @@ static void FN(accumulate_wm)(const TS *cp, T *xp, const i2c_win *w)
                             continue;
                         d = xp + i0 * w->xs[2] + i1 * w->xs[3] + (ix0 + a) * v;
                         src = win + k0 * w->cs[2] + k1 * w->cs[3] + a * v;
-                        for (i = 0; i < (b - a) * v; i++)
-                            d[i] += I2C_LOAD(src[i]);
+                        if (tiles)
+                            FN(put_tiled_row)(d, src, (b - a) * v, stream);
+                        else
+                            for (i = 0; i < (b - a) * v; i++)
+                                d[i] += I2C_LOAD(src[i]);
                     }
                 }
             }
@@ -2321,7 +2369,9 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
             if (FN(accumulate_wm_narrow)(cp, xp, w))
                 continue;
 #endif
-            FN(accumulate_wm)(cp, xp, w);
+            FN(accumulate_wm)(cp, xp, w, stream);
+            if (stream)
+                i2c_stream_fence();
             continue;
         }
         /* each 2-D fold runs one step late, once the next one is known:

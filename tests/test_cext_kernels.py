@@ -420,18 +420,28 @@ def test_gathers_large_paths(dtype, layout):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("offset", [0, 1])
-def test_pair_fold_past_the_streaming_size(dtype, offset):
-    """2x2 stride-2 folds whose columns and image pass the streaming threshold:
-    the pair walk writes its rows with non-temporal stores where the image is
-    16-byte aligned (offset 0) and plain stores where it is not (offset 1
-    element); every pixel is 0 + its one tap (-0.0 -> +0.0), the NumPy twin's bits,
-    2-D planes and the depth slices of 3-D windows."""
+@pytest.mark.parametrize("big", [False, True])
+def test_tiling_fold(dtype, offset, big):
+    """Folds of windows that tile the image (2x2 / 2x2x2 stride 2): the pair walk
+    (channels first) and the window-major walk (channels last) store each pixel's
+    one tap, 0 + it (-0.0 -> +0.0, the NumPy twin's bits), without zeroing the
+    image first; 2-D planes and 3-D windows.  Columns and image past the
+    streaming threshold (big) are written with non-temporal stores where the
+    image is 16-byte aligned (offset 0) and plain stores where it is not (offset
+    1 element)."""
     rng = np.random.default_rng(11)
     size = np.dtype(dtype).itemsize
-    g = _past_stream(size, 8, 32, 32, 2, 2, 0, 1)
-    for image, kernel in (((g.n, g.c, 32, 32), (2, 2)), ((g.n // 8 + 1, g.c, 8, 32, 32), (2, 2, 2))):
+    g = _past_stream(size, 8, 32, 32, 2, 2, 0, 1) if big else conv_geometry(2, 3, 8, 8, 2, 2, 0, 1)
+    n3 = g.n // 8 + 1
+    for image, kernel, axis in (((g.n, g.c, 32, 32), (2, 2), 1),
+                                ((n3, g.c, 8, 32, 32), (2, 2, 2), 1),
+                                ((g.n, 32, 32, g.c), (2, 2), -1),
+                                ((n3, 8, 32, 32, g.c), (2, 2, 2), -1),
+                                ((n3, 8, 30, 34, g.c), (2, 2, 2), -1),   # unaligned rows
+                                ((n3, 7, 30, 33, g.c), (2, 2, 2), -1)):  # padding: no tiling
         x = data(rng, image, dtype)
-        cols = im2col_ext.unfold(x, kernel, stride=2)
+        size_ = image[2:] if axis == 1 else image[1:-1]
+        cols = im2col_ext.unfold(x, kernel, stride=2, channel_axis=axis)
         cols.flat[::7] = -0.0
         want = np.empty(x.size + 16, dtype)[offset:offset + x.size].reshape(x.shape)
         got = np.full(x.size + 16, np.nan, dtype)[offset:offset + x.size].reshape(x.shape)
@@ -439,9 +449,9 @@ def test_pair_fold_past_the_streaming_size(dtype, offset):
         previous = _backend.name()
         try:
             _backend.use("numpy")
-            im2col_ext.fold(cols, image[2:], kernel, stride=2, out=want)
+            im2col_ext.fold(cols, size_, kernel, stride=2, channel_axis=axis, out=want)
             _backend.use("c")
-            im2col_ext.fold(cols, image[2:], kernel, stride=2, out=got)
+            im2col_ext.fold(cols, size_, kernel, stride=2, channel_axis=axis, out=got)
         finally:
             _backend.use(previous)
         assert_bitwise(got, want, f"fold {image} offset {offset}")
