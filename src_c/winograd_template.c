@@ -111,25 +111,34 @@ static I2C_WINO_INLINE void FN(wino4_a)(T e0, T e1, T e2, T e3, T *r0, T *r1, T 
  * than 10 pairs it keeps the loop scalar).
  * ------------------------------------------------------------------------ */
 
-/* Down the columns: o_k[q] = (B^T d[q])_k. */
-I2C_WINO_CLONES
-static void FN(wino2_bt_cols)(RD d0, RD d1, RD d2, RD d3, int64_t n, WR o0, WR o1, WR o2,
-                              WR o3)
-{
-    int64_t q;
-    for (q = 0; q < n; q++)
-        FN(wino2_bt)(d0[q], d1[q], d2[q], d3[q], &o0[q], &o1[q], &o2[q], &o3[q]);
-}
-
-I2C_WINO_CLONES
-static void FN(wino4_bt_cols)(RD d0, RD d1, RD d2, RD d3, RD d4, RD d5, int64_t n, WR o0,
-                              WR o1, WR o2, WR o3, WR o4, WR o5)
-{
-    int64_t q;
-    for (q = 0; q < n; q++)
-        FN(wino4_bt)(d0[q], d1[q], d2[q], d3[q], d4[q], d5[q], &o0[q], &o1[q], &o2[q], &o3[q],
-                     &o4[q], &o5[q]);
-}
+/* Element-wise passes: o_k[q] = (F(a[q]))_k for a 1-D transform F of 4 or 6
+ * values into as many: down the columns of a band (B^T) and across the
+ * streams of a tile array (B, both passes of the adjoint input transform). */
+#define WINO_PASS4(NAME, F)                                                             \
+    I2C_WINO_CLONES                                                                     \
+    static void FN(NAME)(RD a0, RD a1, RD a2, RD a3, int64_t n, WR o0, WR o1, WR o2,     \
+                         WR o3)                                                         \
+    {                                                                                   \
+        int64_t q;                                                                      \
+        for (q = 0; q < n; q++)                                                         \
+            FN(F)(a0[q], a1[q], a2[q], a3[q], &o0[q], &o1[q], &o2[q], &o3[q]);          \
+    }
+#define WINO_PASS6(NAME, F)                                                             \
+    I2C_WINO_CLONES                                                                     \
+    static void FN(NAME)(RD a0, RD a1, RD a2, RD a3, RD a4, RD a5, int64_t n, WR o0,     \
+                         WR o1, WR o2, WR o3, WR o4, WR o5)                             \
+    {                                                                                   \
+        int64_t q;                                                                      \
+        for (q = 0; q < n; q++)                                                         \
+            FN(F)(a0[q], a1[q], a2[q], a3[q], a4[q], a5[q], &o0[q], &o1[q], &o2[q],     \
+                  &o3[q], &o4[q], &o5[q]);                                              \
+    }
+WINO_PASS4(wino2_bt_cols, wino2_bt)
+WINO_PASS6(wino4_bt_cols, wino4_bt)
+WINO_PASS4(wino2_b_cols, wino2_b)
+WINO_PASS6(wino4_b_cols, wino4_b)
+#undef WINO_PASS4
+#undef WINO_PASS6
 
 /* Along a row: tile t is r[m*t .. m*t + m + 1]; v_j[t] = (B^T r_t)_j. */
 I2C_WINO_CLONES
@@ -231,27 +240,6 @@ static void FN(wino4_a_row)(RD u, int64_t n, WR v0, WR v1, WR v2, WR v3, WR v4, 
                     &v2[t], &v3[t], &v4[t], &v5[t]);
 }
 
-/* Across the streams of a tile array (the adjoint input transform, both
- * passes): d_a[t] = (B v[t])_a. */
-I2C_WINO_CLONES
-static void FN(wino2_b_cols)(RD v0, RD v1, RD v2, RD v3, int64_t n, WR d0, WR d1, WR d2,
-                             WR d3)
-{
-    int64_t t;
-    for (t = 0; t < n; t++)
-        FN(wino2_b)(v0[t], v1[t], v2[t], v3[t], &d0[t], &d1[t], &d2[t], &d3[t]);
-}
-
-I2C_WINO_CLONES
-static void FN(wino4_b_cols)(RD v0, RD v1, RD v2, RD v3, RD v4, RD v5, int64_t n, WR d0,
-                             WR d1, WR d2, WR d3, WR d4, WR d5)
-{
-    int64_t t;
-    for (t = 0; t < n; t++)
-        FN(wino4_b)(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], &d0[t], &d1[t], &d2[t], &d3[t],
-                    &d4[t], &d5[t]);
-}
-
 /* ------------------------------------------------------------------------
  * Runs of tiles.  A run is `bands` whole tile rows ty0 .. (cnt = tw tiles
  * each), or one band's tiles tx0 .. tx0 + cnt - 1; its tiles are
@@ -260,12 +248,6 @@ static void FN(wino4_b_cols)(RD v0, RD v1, RD v2, RD v3, RD v4, RD v5, int64_t n
 
 #define WINO_TW 6                               /* the largest tile width m + 2 */
 #define WINO_COLS (4 * WINO_RUN + 2)            /* the widest run of columns    */
-
-/* The bands of one run and the tiles per band. */
-static void FN(wino_runs)(const i2c_wino_geom *g, int64_t *per_run)
-{
-    *per_run = g->tw <= WINO_RUN ? WINO_RUN / g->tw : 1;   /* bands per run */
-}
 
 /* p[0 .. n-1] = 0; the usual n (the padding, 0 to 2) without a call. */
 static I2C_WINO_INLINE void FN(wino_zero)(T *p, int64_t n)
@@ -482,8 +464,8 @@ static I2C_WINO_INLINE void FN(wino_input_adjoint_run)(const T *in, int64_t cp,
  * run of a plane, with m the literal 2 or 4 so that each copy folds. */
 #define WINO_FOR_RUNS(g, RUN)                                                             \
     do {                                                                                  \
-        int64_t per_run_, ty0, tx0;                                                       \
-        FN(wino_runs)(g, &per_run_);                                                      \
+        const int64_t per_run_ = (g)->tw <= WINO_RUN ? WINO_RUN / (g)->tw : 1;           \
+        int64_t ty0, tx0;                                                                 \
         for (ty0 = 0; ty0 < (g)->th; ty0 += per_run_) {                                   \
             const int64_t bands = (g)->th - ty0 < per_run_ ? (g)->th - ty0 : per_run_;    \
             for (tx0 = 0; tx0 < (g)->tw; tx0 += WINO_RUN) {                               \
