@@ -222,6 +222,17 @@ int i2c_default_num_threads(void)
 #define I2C_STREAM_MIN_BYTES ((int64_t)24 << 20)
 #endif
 
+/* 1 when the columns (items of cols_item bytes) and the image (x_item
+ * bytes) of w together reach I2C_STREAM_MIN_BYTES: the size from which the
+ * gathers and the tiling folds write with non-temporal stores. */
+static int i2c_past_stream(const i2c_win *w, int64_t cols_item, int64_t x_item)
+{
+    const int64_t planes = w->n * w->c;
+    const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
+    const int64_t image = w->size[0] * w->size[1] * w->size[2] * w->v;
+    return planes * (per_plane * cols_item + image * x_item) >= I2C_STREAM_MIN_BYTES;
+}
+
 /* The threshold above, for the tests (which size their arrays past it). */
 long long i2c_stream_min_bytes(void)
 {

@@ -1297,17 +1297,14 @@ static void FN(gather_nd)(const T *x, T *cols, const i2c_win *w, int mode, const
     i2c_geom g2;
     const int64_t planes = w->n * w->c;
     const int64_t per_plane = w->k[0] * w->k[1] * w->k[2] * w->o[0] * w->o[1] * w->o[2] * w->v;
-    const int64_t image = w->size[0] * w->size[1] * w->size[2] * w->v;
-    const int stream = I2C_HAVE_STREAM && I2C_T_STREAM &&
-                       planes * (per_plane + image) >= I2C_STREAM_MIN_BYTES / (int64_t)sizeof(T) &&
+    const int past = i2c_past_stream(w, (int64_t)sizeof(T), (int64_t)sizeof(T));
+    const int stream = I2C_HAVE_STREAM && I2C_T_STREAM && past &&
                        !((mode & I2C_FRESH_COLS) && w->v == 1);
     const int nt = i2c_plan_threads(num_threads, planes, per_plane);
     const int wm = i2c_window_major(w);
     /* long window rows stream (any element size: whole runs of bytes),
      * but not into fresh pages (1.16-1.17x slower there, like the planes) */
-    const int64_t bytes = planes * (per_plane + image) * (int64_t)sizeof(T);
-    const int wm_stream = I2C_HAVE_STREAM && wm && !(mode & I2C_FRESH_COLS) &&
-                          bytes >= I2C_STREAM_MIN_BYTES &&
+    const int wm_stream = I2C_HAVE_STREAM && wm && !(mode & I2C_FRESH_COLS) && past &&
                           w->k[2] * w->v * (int64_t)sizeof(T) >= I2C_STREAM_MIN_RUN &&
                           w->k[2] * w->v * (int64_t)sizeof(T) <= I2C_STAGE_BYTES;
     int zeros, plain;
@@ -2327,9 +2324,7 @@ void FN(i2c_accumulate)(const TS *cols, T *x, const i2c_win *w, int num_threads)
     /* non-temporal stores where a walk writes whole image rows (the pair
      * walk), by the gathers' threshold */
     const int stream = I2C_HAVE_STREAM &&
-        planes * (per_plane * (int64_t)sizeof(TS) +
-                  w->size[0] * w->size[1] * w->size[2] * w->v * (int64_t)sizeof(T)) >=
-        I2C_STREAM_MIN_BYTES;
+                       i2c_past_stream(w, (int64_t)sizeof(TS), (int64_t)sizeof(T));
     int64_t p;
     (void)nt;
     i2c_plane_geom(w, &g2);
